@@ -1,0 +1,39 @@
+# Two commands: `make run` (the staged-provocation Monte Carlo, results and charts) and
+# `make test` (the whole suite). Both create .venv with the newest Python >= 3.12 found.
+SHELL := /bin/sh
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= scenarios/staged_provocation.yaml
+N ?= 10000
+SEED ?= 20240708
+
+.PHONY: run test lint format bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@PYTHON=$$(tools/find-python) || exit 1; \
+	 if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV) || exit 1; fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,sensitivity]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/escalation run $(SCENARIO) -n $(N) --seed $(SEED) -o results/staged_provocation/make-run
+
+test: $(VENV)/.installed
+	MPLBACKEND=Agg $(VENV)/bin/ruff check sim tests bench
+	MPLBACKEND=Agg $(VENV)/bin/ruff format --check sim tests bench
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check sim tests bench
+	$(VENV)/bin/ruff format --check sim tests bench
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format sim tests bench
+	$(VENV)/bin/ruff check --fix sim tests bench
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_engine.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

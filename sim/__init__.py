@@ -1,0 +1,1 @@
+"""Escalation-scenario simulation engine."""

@@ -1,0 +1,668 @@
+"""The scenario schema: the single source of truth for what a scenario file may contain.
+
+Every class here is a frozen pydantic model that forbids unknown keys. Numbers that nobody knows
+for sure are :data:`Param` fields: a plain number or a distribution (see
+:mod:`sim.scenario.distributions`), sampled once per replicate. Names that refer to other parts of
+the file (rungs, moves, actors, alignment levels) are checked by :func:`cross_check`, so that a
+typo is an error with a key path rather than a silent zero.
+
+Use :func:`validate_scenario` (or the loader in :mod:`sim.scenario.loader`) to turn a plain tree
+into a :class:`Scenario`; it runs both the field checks and the cross-reference checks and raises
+:class:`ScenarioError` listing every problem with its key path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from sim.errors import UserError
+from sim.scenario.distributions import Param, support
+
+ACTORS: tuple[str, ...] = ("belarus", "russia", "china", "ukraine", "poland", "nato")
+"""The six actors, in the fixed order used for every actor axis in the model."""
+
+ActorName = Literal["belarus", "russia", "china", "ukraine", "poland", "nato"]
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+FEATURES: dict[str, str] = {
+    "bias": "always 1: a move's standing attraction (positive) or reluctance (negative)",
+    "threat": "the most severe adversary posture this actor perceives, severity / max severity",
+    "ally_threat": "the most severe posture an ally faces, severity / max severity",
+    "exercise": "1 while the joint exercise is under way, else 0",
+    "incident": "1 once a border incident (staged or real) has happened, else 0",
+    "blame_west": "this actor's belief that the West caused the incident, rescaled to [-1, 1]"
+    " (0 before any incident)",
+    "hybrid_pressure": "hybrid pressure this actor is under, 0 to 1 (decays daily)",
+    "blockade": "1 while the rail blockade is in force, else 0",
+    "blockade_cost": "China's cumulative blockade cost / economy.cost_scale_musd, capped at 1",
+    "blame_poland": "China's blame of Poland (vs Belarus) for the blockade, rescaled to [-1, 1]"
+    " (0 before any blockade)",
+    "alignment": "China's alignment level / top level, 0 to 1",
+    "eu_exposure": "China's exposure to EU trade (economy.china_eu_exposure), 0 to 1",
+    "article4": "1 once NATO Article 4 consultations have been held, else 0",
+    "article5": "1 once NATO Article 5 has been invoked, else 0",
+}
+"""The quantities a move's motive weights may refer to, with what each one measures."""
+
+Feature = Literal[
+    "bias",
+    "threat",
+    "ally_threat",
+    "exercise",
+    "incident",
+    "blame_west",
+    "hybrid_pressure",
+    "blockade",
+    "blockade_cost",
+    "blame_poland",
+    "alignment",
+    "eu_exposure",
+    "article4",
+    "article5",
+]
+
+FLAGS: dict[str, str] = {
+    "exercise_active": "the joint exercise is under way",
+    "incident": "a border incident (staged or real) has happened",
+    "staged_incident": "a staged incident has happened",
+    "armed_incident": "a real armed incident has happened",
+    "blockade_active": "the rail blockade is in force",
+    "border_closed": "Poland has closed the border crossings",
+    "article4": "NATO Article 4 consultations have been held",
+    "article5": "NATO Article 5 has been invoked",
+}
+"""World flags that inject conditions may test."""
+
+Flag = Literal[
+    "exercise_active",
+    "incident",
+    "staged_incident",
+    "armed_incident",
+    "blockade_active",
+    "border_closed",
+    "article4",
+    "article5",
+]
+
+_PARAM_MARK = "scenario-parameter"
+
+
+def _bounded(ge: float | None = None, le: float | None = None, gt: float | None = None):
+    def check(p: Param) -> Param:
+        lo, hi = support(p)
+        if ge is not None and lo < ge:
+            raise ValueError(f"must be >= {ge}, got {_show(p, lo)}")
+        if gt is not None and lo <= gt:
+            raise ValueError(f"must be > {gt}, got {_show(p, lo)}")
+        if le is not None and hi > le:
+            raise ValueError(f"must be <= {le}, got {_show(p, hi)}")
+        return p
+
+    return check
+
+
+def _show(p: Param, v: float) -> str:
+    return f"{v:g}" if isinstance(p, int | float) else f"a distribution reaching {v:g}"
+
+
+def param(
+    ge: float | None = None, le: float | None = None, gt: float | None = None
+) -> Any:
+    """A :data:`Param` field type whose every possible value must lie within the bounds."""
+    return Annotated[Param, AfterValidator(_bounded(ge=ge, le=le, gt=gt)), _PARAM_MARK]
+
+
+Probability = param(ge=0.0, le=1.0)
+Unit = param(ge=0.0, le=1.0)
+NonNegative = param(ge=0.0)
+Positive = param(gt=0.0)
+Weight = param()
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rung(_Node):
+    """One rung of the escalation ladder shared by all actors."""
+
+    name: Identifier = Field(description="identifier used by moves and conditions")
+    label: str = Field(description="short human-readable name")
+    severity: float = Field(ge=0, description="escalation score (Rivera et al. 2024 scale)")
+    cow_level: int = Field(
+        ge=1, le=5, description="Correlates of War hostility level (1 none ... 5 war)"
+    )
+    description: str = ""
+
+
+class Attribution(_Node):
+    """How an actor reads a border incident: who caused it, and how evidence moves that belief."""
+
+    bias: Weight = Field(
+        0.0,
+        description="log-odds added to this actor's initial belief that the West caused an "
+        "incident (positive: inclined to blame Ukraine/Poland/NATO)",
+    )
+    knows_truth: bool = Field(
+        False,
+        description="the actor knows who really caused an incident (it staged it or is the "
+        "victim of staging); its belief is then fixed at the truth",
+    )
+    receptiveness_west: NonNegative = Field(
+        1.0, description="how strongly Western disclosure moves this actor's belief"
+    )
+    receptiveness_minsk: NonNegative = Field(
+        1.0, description="how strongly Belarusian/Russian narrative moves this actor's belief"
+    )
+
+
+class Actor(_Node):
+    """One of the six actors: its temperament, posture, relations and motives."""
+
+    label: str
+    resolve: Unit = Field(description="readiness to answer threats with force, 0 to 1")
+    risk_tolerance: Unit = Field(description="acceptance of war risk, 0 to 1")
+    war_aversion: NonNegative = Field(
+        description="weight of the quadratic cost of severe postures (utility units)"
+    )
+    temperature: Positive = Field(
+        description="logit choice noise: higher means more random moves (utility units)"
+    )
+    inertia: NonNegative = Field(
+        description="utility bonus for repeating yesterday's move (policy persistence)"
+    )
+    initial_rung: str = Field(description="ladder rung the actor starts on")
+    initial_move: str | None = Field(
+        None, description="move the actor is taken to have made the day before day 0"
+    )
+    adversaries: list[ActorName] = Field(default_factory=list)
+    allies: list[ActorName] = Field(default_factory=list)
+    attribution: Attribution = Field(default_factory=Attribution)
+    motives: dict[str, dict[Feature, Weight]] = Field(
+        default_factory=dict,
+        description="per move, weights on features added to the move's utility",
+    )
+
+
+class Effects(_Node):
+    """What a move does to the world, beyond putting the actor on the move's rung."""
+
+    stage_incident: bool = Field(False, description="fabricate a border incident")
+    armed: bool = Field(
+        False, description="a real use of force: counts as an armed incident if none yet"
+    )
+    disclosure: NonNegative = Field(
+        0.0, description="evidence released: log-odds moved toward the truth, per day"
+    )
+    narrative: NonNegative = Field(
+        0.0, description="claims that the West is to blame: log-odds moved toward 'West', per day"
+    )
+    hybrid: Unit = Field(0.0, description="hybrid pressure added to the actor's adversaries")
+    blockade: Literal["start", "lift"] | None = Field(None, description="rail transit blockade")
+    border_closure: Literal["close", "open"] | None = None
+    article4: bool = Field(False, description="request NATO Article 4 consultations")
+    article5: bool = Field(False, description="invoke NATO Article 5")
+    alignment: Literal[-1, 0, 1] = Field(0, description="China's alignment track, one level")
+    extend_exercise: int = Field(0, ge=0, le=60, description="days added to the exercise")
+
+
+class RungAtLeast(_Node):
+    actor: ActorName
+    rung: str
+
+
+class BeliefAtLeast(_Node):
+    actor: ActorName
+    value: float = Field(ge=0, le=1)
+
+
+class Condition(_Node):
+    """One test on the state of a world; write exactly one key. A list of them must all hold."""
+
+    day_at_least: int | None = Field(None, ge=0)
+    day_at_most: int | None = Field(None, ge=0)
+    flag: Flag | None = None
+    not_flag: Flag | None = None
+    rung_at_least: RungAtLeast | None = None
+    alignment_at_least: str | None = None
+    belief_at_least: BeliefAtLeast | None = None
+
+    def model_post_init(self, _ctx: Any) -> None:
+        n = sum(v is not None for v in self.__dict__.values())
+        if n != 1:
+            raise ValueError(
+                "a condition needs exactly one of: " + ", ".join(type(self).model_fields)
+            )
+
+
+class Move(_Node):
+    """A move on an actor's menu: its rung, its cost and its effects."""
+
+    label: str
+    description: str = ""
+    rung: str = Field(description="ladder rung the actor stands on while making this move")
+    actors: list[ActorName] = Field(min_length=1, description="who may make it")
+    cost: NonNegative = Field(0.0, description="daily cost in utility units")
+    once: bool = Field(False, description="at most once per replicate")
+    requires: list[Condition] = Field(
+        default_factory=list, description="conditions under which the move is on the menu"
+    )
+    effects: Effects = Field(default_factory=Effects)
+
+
+class ForceMove(_Node):
+    actor: ActorName
+    move: str
+
+
+class ShiftBelief(_Node):
+    actor: ActorName
+    by: Weight = Field(description="log-odds added to the actor's belief that the West did it")
+
+
+class Inject(_Node):
+    """A scheduled or conditional event: fires on an eligible day with a probability."""
+
+    name: Identifier
+    description: str = ""
+    day: param(ge=0) | None = Field(  # type: ignore[valid-type]
+        None, description="the single day it may fire (a distribution draws one per replicate)"
+    )
+    window: tuple[int, int] | None = Field(None, description="first and last day it may fire")
+    when: list[Condition] = Field(default_factory=list, description="all must hold")
+    probability: Probability = Field(1.0, description="chance of firing on an eligible day")
+    once: bool = True
+    force_move: ForceMove | None = None
+    shift_belief: ShiftBelief | None = None
+    set_flag: Flag | None = None
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if self.window is not None and self.window[0] > self.window[1]:
+            raise ValueError(f"window must be [first, last] with first <= last, got {self.window}")
+        if self.force_move is None and self.shift_belief is None and self.set_flag is None:
+            raise ValueError("an inject needs at least one of force_move, shift_belief, set_flag")
+
+
+class Exercise(_Node):
+    """The joint Belarus-China exercise window."""
+
+    name: str
+    start_day: int = Field(ge=0)
+    end_day: int = Field(ge=0)
+
+    def model_post_init(self, _ctx: Any) -> None:
+        if self.end_day < self.start_day:
+            raise ValueError(
+                f"end_day must be >= start_day, got start_day={self.start_day}, "
+                f"end_day={self.end_day}"
+            )
+
+
+class Fog(_Node):
+    """Misperception of postures and noise in beliefs."""
+
+    posture_misread: Probability = Field(
+        description="daily chance an observer sees an adversary one rung off its true rung"
+    )
+    belief_noise: NonNegative = Field(description="sd of daily belief noise, in log-odds")
+
+
+class IncidentModel(_Node):
+    """How incidents are read when they happen."""
+
+    staged_evidence_quality: Unit = Field(
+        description="how convincing a staged incident's fabricated evidence is: the belief that "
+        "the West did it held by an unbiased observer on the day of the incident"
+    )
+    real_incident_ambiguity: Unit = Field(
+        0.5, description="the same initial belief for a real exchange of fire"
+    )
+    blockade_blame_prior: Unit = Field(
+        description="China's initial belief that Poland, not Belarus, is to blame for a blockade"
+    )
+
+
+class Economy(_Node):
+    """The China-Europe rail transit through Belarus and Poland, and what a blockade costs."""
+
+    rail_teu_per_day: NonNegative = Field(description="containers (TEU) per day via Belarus")
+    share_via_poland: Unit = Field(description="share of that volume crossing into Poland")
+    value_per_teu_kusd: NonNegative = Field(description="cargo value per TEU, thousand USD")
+    china_loss_fraction_per_day: Unit = Field(
+        description="fraction of blocked cargo value China loses per day (delay, rerouting)"
+    )
+    poland_cost_musd_per_day: NonNegative
+    belarus_cost_musd_per_day: NonNegative
+    china_eu_exposure: Unit = Field(description="how much China's EU trade is at stake, 0 to 1")
+    cost_scale_musd: float = Field(
+        gt=0, description="China's cumulative cost at which the blockade_cost feature reaches 1"
+    )
+
+
+class Commitments(_Node):
+    """Alliance commitments: NATO's articles and the Russia-Belarus Union State."""
+
+    article4_threshold_rung: str = Field(
+        description="threat Poland must perceive before it may request Article 4"
+    )
+    article5_threshold_rung: str = Field(
+        description="rung an attack on Poland must reach before NATO may invoke Article 5"
+    )
+    union_state_solidarity: Unit = Field(
+        description="share of the threat to Belarus that Russia takes as a threat to itself"
+    )
+    nato_solidarity: Unit = Field(
+        description="share of the threat to Poland that NATO takes as a threat to itself"
+    )
+    sco_is_alliance: Literal[False] = Field(
+        False, description="SCO membership carries no defence commitment (always false)"
+    )
+
+
+class Dynamics(_Node):
+    """How fast postures can change and how pressure fades."""
+
+    max_step_up: int = Field(1, ge=1, le=10, description="rungs an actor may climb per day")
+    hybrid_decay: Unit = Field(description="share of hybrid pressure left the next day")
+
+
+class EndState(_Node):
+    """An end state; the first in the list whose conditions hold is a replicate's end state."""
+
+    name: Identifier
+    label: str
+    max_rung_at_least: str | None = Field(
+        None, description="the highest rung reached by any actor is at least this"
+    )
+    final_rung_at_least: str | None = Field(
+        None, description="some actor stands at least this high on the last day"
+    )
+    blockade_at_end: bool | None = Field(None, description="blockade in force on the last day")
+    absorbing: bool = Field(False, description="a world that reaches it stops stepping")
+
+
+class Outcomes(_Node):
+    """Which rungs and levels the headline outcomes refer to."""
+
+    china_escalation_level: str = Field(
+        description="alignment level at or above which China counts as escalating"
+    )
+    armed_incident_rung: str = Field(description="rung at or above which force was used")
+
+
+class Scenario(_Node):
+    """A whole scenario, after ``extends`` and ``--set`` overrides have been applied."""
+
+    name: Identifier
+    title: str
+    description: str = ""
+    start_date: dt.date = Field(description="calendar date of day 0")
+    horizon_days: int = Field(ge=1, le=3650, description="days simulated")
+    ladder: list[Rung] = Field(min_length=3)
+    alignment_track: list[Identifier] = Field(min_length=2)
+    initial_alignment: str
+    actors: dict[ActorName, Actor]
+    moves: dict[Identifier, Move] = Field(min_length=1)
+    incidents: IncidentModel
+    fog: Fog
+    economy: Economy
+    commitments: Commitments
+    dynamics: Dynamics
+    exercise: Exercise | None = None
+    injects: list[Inject] = Field(default_factory=list)
+    end_states: list[EndState] = Field(min_length=1)
+    outcomes: Outcomes
+
+    def rung_index(self, name: str) -> int:
+        """Position of a rung on the ladder (0 is the lowest)."""
+        return [r.name for r in self.ladder].index(name)
+
+    def alignment_index(self, name: str) -> int:
+        """Position of a level on China's alignment track (0 is neutral)."""
+        return self.alignment_track.index(name)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where (a key path, and once located a file and line)."""
+
+    path: tuple[str | int, ...]
+    message: str
+    file: str | None = None
+    line: int | None = None
+
+    def format(self) -> str:
+        """``file:line: key.path: message``, the one-line form printed by the CLI."""
+        where = ""
+        if self.file is not None:
+            where = f"{self.file}:{self.line}: " if self.line is not None else f"{self.file}: "
+        return f"{where}{self.dotted}: {self.message}"
+
+    @property
+    def dotted(self) -> str:
+        """The key path as ``actors.china.resolve`` / ``injects[0].day``."""
+        out = ""
+        for part in self.path:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        return out or "(top level)"
+
+
+class ScenarioError(UserError):
+    """A scenario that does not validate; carries every problem found."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = problems
+        self.source = source
+        super().__init__("\n".join(p.format() for p in problems))
+
+
+def cross_check(s: Scenario) -> list[Problem]:
+    """Check every name that refers to another part of the scenario.
+
+    Returns:
+        The problems found, each with its key path (empty when all references resolve).
+    """
+    out: list[Problem] = []
+    rungs = [r.name for r in s.ladder]
+    levels = list(s.alignment_track)
+
+    def need(kind: str, name: str, known: list[str], path: tuple[str | int, ...]) -> None:
+        if name not in known:
+            out.append(Problem(path, f"unknown {kind} '{name}'; expected one of: {', '.join(known)}"))
+
+    for seen, (i, r) in _dupes((r.name for r in s.ladder)):
+        out.append(Problem(("ladder", i, "name"), f"rung '{r}' already defined at ladder[{seen}]"))
+    sev = [r.severity for r in s.ladder]
+    if any(b < a for a, b in zip(sev, sev[1:], strict=False)):
+        out.append(Problem(("ladder",), "severities must not decrease up the ladder"))
+    for seen, (i, lv) in _dupes(levels):
+        out.append(Problem(("alignment_track", i), f"level '{lv}' already at [{seen}]"))
+    need("alignment level", s.initial_alignment, levels, ("initial_alignment",))
+
+    missing = [a for a in ACTORS if a not in s.actors]
+    if missing:
+        out.append(Problem(("actors",), f"all six actors are required; missing: {', '.join(missing)}"))
+    for name, actor in s.actors.items():
+        base = ("actors", name)
+        need("rung", actor.initial_rung, rungs, (*base, "initial_rung"))
+        if actor.initial_move is not None:
+            need("move", actor.initial_move, list(s.moves), (*base, "initial_move"))
+        for rel in ("adversaries", "allies"):
+            for i, other in enumerate(getattr(actor, rel)):
+                if other == name:
+                    out.append(Problem((*base, rel, i), f"an actor cannot list itself as {rel[:-1]}"))
+        for move in actor.motives:
+            if move not in s.moves:
+                need("move", move, list(s.moves), (*base, "motives", move))
+            elif name not in s.moves[move].actors:
+                out.append(
+                    Problem(
+                        (*base, "motives", move),
+                        f"move '{move}' is not on {name}'s menu (moves.{move}.actors)",
+                    )
+                )
+        if not any(name in m.actors for m in s.moves.values()):
+            out.append(Problem(base, f"{name} has no moves: list it in some move's actors"))
+
+    for mname, move in s.moves.items():
+        base = ("moves", mname)
+        need("rung", move.rung, rungs, (*base, "rung"))
+        for i, c in enumerate(move.requires):
+            out += _check_condition(c, (*base, "requires", i), rungs, levels)
+        if move.effects.alignment and move.actors != ["china"]:
+            out.append(Problem((*base, "effects", "alignment"), "only China moves its alignment"))
+
+    for i, inj in enumerate(s.injects):
+        base = ("injects", i)
+        for j, c in enumerate(inj.when):
+            out += _check_condition(c, (*base, "when", j), rungs, levels)
+        fm = inj.force_move
+        if fm is not None:
+            if fm.move not in s.moves:
+                need("move", fm.move, list(s.moves), (*base, "force_move", "move"))
+            elif fm.actor not in s.moves[fm.move].actors:
+                out.append(
+                    Problem(
+                        (*base, "force_move", "actor"),
+                        f"{fm.actor} cannot make move '{fm.move}' (moves.{fm.move}.actors)",
+                    )
+                )
+        if inj.window is not None and inj.window[1] >= s.horizon_days:
+            out.append(
+                Problem(
+                    (*base, "window"),
+                    f"last day {inj.window[1]} is beyond the horizon ({s.horizon_days} days)",
+                )
+            )
+    for seen, (i, n) in _dupes(inj.name for inj in s.injects):
+        out.append(Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]"))
+
+    if s.exercise is not None and s.exercise.start_day >= s.horizon_days:
+        out.append(Problem(("exercise", "start_day"), "the exercise starts after the horizon"))
+    for key in ("article4_threshold_rung", "article5_threshold_rung"):
+        need("rung", getattr(s.commitments, key), rungs, ("commitments", key))
+    for i, es in enumerate(s.end_states):
+        for key in ("max_rung_at_least", "final_rung_at_least"):
+            v = getattr(es, key)
+            if v is not None:
+                need("rung", v, rungs, ("end_states", i, key))
+    need("alignment level", s.outcomes.china_escalation_level, levels,
+         ("outcomes", "china_escalation_level"))
+    need("rung", s.outcomes.armed_incident_rung, rungs, ("outcomes", "armed_incident_rung"))
+    return out
+
+
+def _check_condition(
+    c: Condition, path: tuple[str | int, ...], rungs: list[str], levels: list[str]
+) -> list[Problem]:
+    out = []
+    if c.rung_at_least is not None and c.rung_at_least.rung not in rungs:
+        out.append(
+            Problem((*path, "rung_at_least", "rung"),
+                    f"unknown rung '{c.rung_at_least.rung}'; expected one of: {', '.join(rungs)}")
+        )
+    if c.alignment_at_least is not None and c.alignment_at_least not in levels:
+        out.append(
+            Problem((*path, "alignment_at_least"),
+                    f"unknown alignment level '{c.alignment_at_least}'; expected one of: "
+                    f"{', '.join(levels)}")
+        )
+    return out
+
+
+def _dupes(names: Any) -> Iterator[tuple[int, tuple[int, str]]]:
+    first: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in first:
+            yield first[n], (i, n)
+        else:
+            first[n] = i
+
+
+def validate_scenario(data: Any, source: str | None = None) -> Scenario:
+    """Validate a plain tree (already merged and overridden) into a frozen :class:`Scenario`.
+
+    Args:
+        data: The scenario as nested dicts and lists (without ``extends``).
+        source: Where it came from, for error messages.
+
+    Raises:
+        ScenarioError: listing every problem, each with its key path.
+    """
+    try:
+        s = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError([_from_pydantic(err) for err in e.errors()], source) from None
+    problems = cross_check(s)
+    if problems:
+        raise ScenarioError(problems, source)
+    return s
+
+
+def _from_pydantic(err: Any) -> Problem:
+    loc = tuple(err["loc"])
+    # Pydantic adds the union member's tag (e.g. 'float', 'beta') to the location of errors
+    # inside a Param; the user wrote neither, so drop those segments.
+    loc = tuple(
+        p for p in loc if p not in {"float", "int", "fixed", "uniform", "truncnormal", "beta",
+                                    "triangular", "choice", "function-after[check(), union[float,"
+                                    "tagged-union[Fixed,Uniform,TruncNormal,Beta,Triangular,"
+                                    "Choice]]]"} and not (isinstance(p, str) and p.startswith(
+                                        ("function-after[", "tagged-union[")))
+    )
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(
+        err["input"], dict | list
+    ):
+        msg = f"{msg}, got {err['input']!r}"
+    return Problem(loc, msg)
+
+
+def iter_params(s: BaseModel, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Param]]:
+    """Every :data:`Param` field of a scenario, as (dotted path, declared value) pairs.
+
+    The dotted paths (``actors.china.resolve``) name the columns of the parameter table and of
+    ``outcomes.parquet``.
+    """
+    for name, info in type(s).model_fields.items():
+        value = getattr(s, name)
+        path = (*prefix, name)
+        if _PARAM_MARK in info.metadata or _is_param_annotation(info.annotation):
+            if value is not None:
+                yield Problem(path, "").dotted, value
+        elif isinstance(value, BaseModel):
+            yield from iter_params(value, path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(v, BaseModel):
+                    yield from iter_params(v, (*path, k))
+                elif isinstance(v, dict):
+                    # motives: {move: {feature: Param}}
+                    for k2, v2 in v.items():
+                        yield Problem((*path, k, k2), "").dotted, v2
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                if isinstance(v, BaseModel):
+                    yield from iter_params(v, (*path, i))
+
+
+def _is_param_annotation(ann: Any) -> bool:
+    # Optional Param fields (``day: Param | None``) carry the marker inside the union.
+    if get_origin(ann) is Annotated:
+        return _PARAM_MARK in ann.__metadata__
+    if get_origin(ann) in (Union, types.UnionType):
+        return any(_is_param_annotation(a) for a in get_args(ann))
+    return False
