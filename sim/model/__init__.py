@@ -1,0 +1,51 @@
+"""The crisis model: six actors as Mesa agents stepping an ensemble of worlds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.model import EscalationModel
+from sim.model.state import WorldState
+from sim.scenario.schema import Scenario
+
+__all__ = ["ChunkOutput", "EscalationModel", "WorldState", "run_replicates"]
+
+
+@dataclass
+class ChunkOutput:
+    """What one ensemble produces: per-replicate outcomes and ladder occupancy counts.
+
+    Attributes:
+        outcomes: One row per replicate (``replicate``, ``param.*`` columns, outcomes).
+        occupancy: (days+1, 6, rungs) replicates on each rung per day and actor.
+        alignment_occupancy: (days+1, levels) replicates on each of China's alignment levels.
+    """
+
+    outcomes: pd.DataFrame
+    occupancy: np.ndarray
+    alignment_occupancy: np.ndarray
+
+
+def run_replicates(
+    scenario: Scenario,
+    seed: int,
+    replicate_ids: np.ndarray,
+    parameters: Mapping[str, Any] | None = None,
+) -> ChunkOutput:
+    """Run the given replicates of a scenario to the end and collect what they produced.
+
+    A pure function of its arguments: replicate k's row is the same in any chunk or process.
+    """
+    model = EscalationModel(
+        scenario, seed=seed, replicate_ids=np.asarray(replicate_ids), parameters=parameters
+    ).run()
+    # Worlds that ended early keep standing where they ended, so later days count them too.
+    last = model.day
+    model.occupancy[last + 1 :] = model.occupancy[last]
+    model.alignment_occupancy[last + 1 :] = model.alignment_occupancy[last]
+    return ChunkOutput(model.outcomes(), model.occupancy, model.alignment_occupancy)

@@ -94,9 +94,7 @@ class TruncNormal(_Dist):
     @model_validator(mode="after")
     def _order(self) -> TruncNormal:
         if not self.low < self.high:
-            raise ValueError(
-                f"truncnormal needs low < high, got low={self.low}, high={self.high}"
-            )
+            raise ValueError(f"truncnormal needs low < high, got low={self.low}, high={self.high}")
         a, b = self._z()
         if special.ndtr(b) - special.ndtr(a) < 1e-9:
             raise ValueError(

@@ -37,6 +37,7 @@ FEATURES: dict[str, str] = {
     "ally_threat": "the most severe posture an ally faces, severity / max severity",
     "exercise": "1 while the joint exercise is under way, else 0",
     "incident": "1 once a border incident (staged or real) has happened, else 0",
+    "armed_incident": "1 once force has really been used on a border, else 0",
     "blame_west": "this actor's belief that the West caused the incident, rescaled to [-1, 1]"
     " (0 before any incident)",
     "hybrid_pressure": "hybrid pressure this actor is under, 0 to 1 (decays daily)",
@@ -57,6 +58,7 @@ Feature = Literal[
     "ally_threat",
     "exercise",
     "incident",
+    "armed_incident",
     "blame_west",
     "hybrid_pressure",
     "blockade",
@@ -169,6 +171,10 @@ class Actor(_Node):
     label: str
     resolve: Unit = Field(description="readiness to answer threats with force, 0 to 1")
     risk_tolerance: Unit = Field(description="acceptance of war risk, 0 to 1")
+    stakes: Positive = Field(
+        description="how much is at stake: scales the utility of answering a perceived threat "
+        "with a matching posture (utility units)"
+    )
     war_aversion: NonNegative = Field(
         description="weight of the quadratic cost of severe postures (utility units)"
     )
@@ -250,7 +256,12 @@ class Move(_Node):
     rung: str = Field(description="ladder rung the actor stands on while making this move")
     actors: list[ActorName] = Field(min_length=1, description="who may make it")
     cost: NonNegative = Field(0.0, description="daily cost in utility units")
-    once: bool = Field(False, description="at most once per replicate")
+    once: bool = Field(False, description="at most once per replicate (by any actor)")
+    jump: bool = Field(
+        False,
+        description="may be made from any rung: a political decision (e.g. invoking Article 5), "
+        "not a build-up limited by dynamics.max_step_up",
+    )
     requires: list[Condition] = Field(
         default_factory=list, description="conditions under which the move is on the menu"
     )
@@ -324,8 +335,29 @@ class IncidentModel(_Node):
     real_incident_ambiguity: Unit = Field(
         0.5, description="the same initial belief for a real exchange of fire"
     )
+    priming_weight: Unit = Field(
+        0.1,
+        description="weight of narrative and disclosure before any incident (priming), relative "
+        "to their weight after one",
+    )
     blockade_blame_prior: Unit = Field(
         description="China's initial belief that Poland, not Belarus, is to blame for a blockade"
+    )
+    borders: list[tuple[ActorName, ActorName]] = Field(
+        default_factory=list,
+        description="pairs of actors whose forces face each other on a border",
+    )
+    friction_hazard: NonNegative = Field(
+        0.0,
+        description="scale of the daily chance of an unplanned exchange of fire on a border: "
+        "the chance is friction_hazard * (mean posture severity of the two sides / top "
+        "severity) ^ friction_exponent (capped at 1)",
+    )
+    friction_exponent: Positive = Field(
+        3.0, description="how sharply friction grows with the postures on a border"
+    )
+    friction_move: str | None = Field(
+        None, description="the move both sides make when friction fires (an armed one)"
     )
 
 
@@ -370,6 +402,9 @@ class Dynamics(_Node):
     """How fast postures can change and how pressure fades."""
 
     max_step_up: int = Field(1, ge=1, le=10, description="rungs an actor may climb per day")
+    max_step_down: int = Field(
+        2, ge=1, le=10, description="rungs an actor may descend per day (wars take time to end)"
+    )
     hybrid_decay: Unit = Field(description="share of hybrid pressure left the next day")
 
 
@@ -544,6 +579,25 @@ def cross_check(s: Scenario) -> list[Problem]:
     for seen, (i, n) in _dupes(inj.name for inj in s.injects):
         out.append(Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]"))
 
+    fm = s.incidents.friction_move
+    if fm is not None:
+        if fm not in s.moves:
+            need("move", fm, list(s.moves), ("incidents", "friction_move"))
+        else:
+            if not s.moves[fm].effects.armed:
+                out.append(Problem(("incidents", "friction_move"),
+                                   f"move '{fm}' must have effects.armed: true"))
+            for i, pair in enumerate(s.incidents.borders):
+                for j, who in enumerate(pair):
+                    if who not in s.moves[fm].actors:
+                        out.append(Problem(("incidents", "borders", i, j),
+                                           f"{who} cannot make the friction move '{fm}'"))
+    elif s.incidents.friction_hazard and s.incidents.borders:
+        out.append(Problem(("incidents", "friction_move"),
+                           "required when friction_hazard > 0 and borders are listed"))
+    for i, (x, y) in enumerate(s.incidents.borders):
+        if x == y:
+            out.append(Problem(("incidents", "borders", i), "a border needs two different actors"))
     if s.exercise is not None and s.exercise.start_day >= s.horizon_days:
         out.append(Problem(("exercise", "start_day"), "the exercise starts after the horizon"))
     for key in ("article4_threshold_rung", "article5_threshold_rung"):

@@ -1,0 +1,81 @@
+"""The parameter table: one value per replicate for every parameter of a scenario.
+
+Uncertain parameters (distributions) are drawn per replicate from the project's counter-based
+streams, so replicate k gets the same values in any chunk; fixed ones are broadcast. A caller may
+instead give values for some parameters (a sensitivity design, a branch of a played game): those
+replace the draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.rng import Streams
+from sim.scenario.distributions import Param, is_uncertain, sample, support
+from sim.scenario.schema import Scenario, iter_params
+
+PARAM_PREFIX = "param."
+"""Prefix of the parameter columns in ``outcomes`` tables (``param.actors.china.resolve``)."""
+
+_PARAM_ACTOR = 255  # the actor coordinate reserved for parameter draws
+
+
+def declared_parameters(scenario: Scenario) -> dict[str, Param]:
+    """Every parameter of the scenario by dotted path, as declared (number or distribution)."""
+    return dict(iter_params(scenario))
+
+
+def uncertain_parameters(scenario: Scenario) -> dict[str, Param]:
+    """The parameters that vary between replicates (declared as distributions)."""
+    return {k: v for k, v in declared_parameters(scenario).items() if is_uncertain(v)}
+
+
+def parameter_table(
+    scenario: Scenario,
+    seed: int,
+    replicate_ids: np.ndarray,
+    given: Mapping[str, np.ndarray | float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Values of every parameter for each replicate.
+
+    Args:
+        scenario: The validated scenario.
+        seed: Run seed.
+        replicate_ids: Replicate ids, one per row.
+        given: Optional values that replace the declared ones (a number, or one per replicate).
+            Keys must be parameter paths; values must lie within the declared support... of
+            the schema bounds, which are checked by the model where it matters.
+
+    Returns:
+        A dict from dotted path to a float64 array of length ``len(replicate_ids)``.
+
+    Raises:
+        UserError: for an unknown parameter path or a wrongly shaped array in ``given``.
+    """
+    ids = np.asarray(replicate_ids, dtype=np.int64)
+    declared = declared_parameters(scenario)
+    streams = Streams(seed, ids)
+    table: dict[str, np.ndarray] = {}
+    for path, p in declared.items():
+        if is_uncertain(p):
+            table[path] = sample(p, streams.open_uniform(0, _PARAM_ACTOR, "param:" + path))
+        else:
+            table[path] = sample(p, np.zeros(len(ids)))
+    for path, value in (given or {}).items():
+        if path not in declared:
+            import difflib
+
+            close = difflib.get_close_matches(path, list(declared), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UserError(f"unknown parameter '{path}'{hint}")
+        arr = np.broadcast_to(np.asarray(value, dtype=np.float64), ids.shape).copy()
+        table[path] = arr
+    return table
+
+
+def bounds(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """The interval of each uncertain parameter (for sensitivity designs)."""
+    return {k: support(v) for k, v in uncertain_parameters(scenario).items()}
