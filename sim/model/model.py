@@ -52,6 +52,10 @@ class EscalationModel(mesa.Model):
             per replicate (designs for sensitivity analysis, branches of a played game).
         overrides: ``--set``-style overrides applied when ``scenario`` is a path.
         trace: Record every actor's features, utilities and choice (for ``replay``; R small).
+        start: Begin from this state (e.g. day d of a game in progress, or one world taken out
+            of an ensemble with ``WorldState.take``) instead of day 0. A state of one world is
+            copied into every replicate, so new replicate ids give a Monte Carlo of what happens
+            next; pass that world's parameter values in ``parameters`` to keep its assumptions.
         collect: Record headline series with Mesa's DataCollector every day (default: only for
             ensembles of at most 100 worlds, where it costs little; large Monte Carlo chunks
             skip it).
@@ -68,6 +72,7 @@ class EscalationModel(mesa.Model):
         overrides: Sequence[str] = (),
         trace: bool = False,
         collect: bool | None = None,
+        start: WorldState | None = None,
     ):
         if seed is None and rng is not None:
             seed = int(rng)
@@ -89,7 +94,15 @@ class EscalationModel(mesa.Model):
         self.params = parameter_table(scenario, self.seed, self.replicate_ids, parameters)
         self.tables: Tables = build_tables(scenario, self.params, self.n)
         self.streams = Streams(self.seed, self.replicate_ids)
-        self.state = WorldState.initial(self.tables, self.n)
+        if start is None:
+            self.state = WorldState.initial(self.tables, self.n)
+        else:
+            rows = np.zeros(self.n, dtype=np.int64) if len(start.alive) == 1 else None
+            if rows is None and len(start.alive) != self.n:
+                raise ValueError(
+                    f"start state has {len(start.alive)} worlds; expected 1 or {self.n}"
+                )
+            self.state = start.take(rows if rows is not None else np.arange(self.n))
         self.pending = self.state.last_move.copy()
         self.trace: Trace | None = Trace(self) if trace else None
         self.horizon = scenario.horizon_days
@@ -98,7 +111,8 @@ class EscalationModel(mesa.Model):
         ]
         self.occupancy = np.zeros((self.horizon + 1, 6, self.tables.n_rungs), dtype=np.int64)
         self.alignment_occupancy = np.zeros((self.horizon + 1, self.tables.n_levels), np.int64)
-        self._count(0)
+        self._count(self.state.day)
+        self.running = self.state.day < self.horizon and bool(self.state.alive.any())
         self._absorbing = [(i, es) for i, es in enumerate(scenario.end_states) if es.absorbing]
         self.collect = self.n <= 100 if collect is None else collect
         self.datacollector = mesa.DataCollector(
@@ -127,6 +141,8 @@ class EscalationModel(mesa.Model):
         choice = np.where(st.alive[:, None], choice, st.last_move)
         self._apply(t, choice, fired, friction, west_first)
         self._count(t)
+        if self.trace is not None:
+            self.trace.record_state(t, self.state)
         if self.collect:
             self.datacollector.collect(self)
         self.running = t < self.horizon and bool(self.state.alive.any())
@@ -139,27 +155,25 @@ class EscalationModel(mesa.Model):
 
     # ----------------------------------------------------------------- observation
     def features(self, day: int) -> list[np.ndarray]:
-        """Each actor's (R, F) view of the world at the end of ``day``."""
+        """Each actor's (F, R) view of the world at the end of ``day``."""
         t = self.tables
         st = self.state
         s = self.scenario_spec
         n = self.n
-        base = np.zeros((n, len(FEATURE_NAMES)))
-        base[:, F["bias"]] = 1.0
+        base = np.zeros((len(FEATURE_NAMES), n))
+        base[F["bias"]] = 1.0
         if s.exercise is not None:
-            base[:, F["exercise"]] = (day + 1 >= s.exercise.start_day) & (
-                day + 1 <= st.exercise_end
-            )
-        base[:, F["incident"]] = st.incident
-        base[:, F["armed_incident"]] = st.armed
-        base[:, F["blockade"]] = st.blockade
-        base[:, F["blockade_cost"]] = np.minimum(st.china_cost / s.economy.cost_scale_musd, 1.0)
+            base[F["exercise"]] = (day + 1 >= s.exercise.start_day) & (day + 1 <= st.exercise_end)
+        base[F["incident"]] = st.incident
+        base[F["armed_incident"]] = st.armed
+        base[F["blockade"]] = st.blockade
+        base[F["blockade_cost"]] = np.minimum(st.china_cost / s.economy.cost_scale_musd, 1.0)
         china_blame = 1.0 / (1.0 + np.exp(-st.blame_poland))
-        base[:, F["blame_poland"]] = np.where(st.blockade_ever, 2.0 * china_blame - 1.0, 0.0)
-        base[:, F["alignment"]] = st.alignment / max(t.n_levels - 1, 1)
-        base[:, F["eu_exposure"]] = self.params["economy.china_eu_exposure"]
-        base[:, F["article4"]] = st.article4
-        base[:, F["article5"]] = st.article5
+        base[F["blame_poland"]] = np.where(st.blockade_ever, 2.0 * china_blame - 1.0, 0.0)
+        base[F["alignment"]] = st.alignment / max(t.n_levels - 1, 1)
+        base[F["eu_exposure"]] = self.params["economy.china_eu_exposure"]
+        base[F["article4"]] = st.article4
+        base[F["article5"]] = st.article5
 
         misread = self.params["fog.posture_misread"]
         threat0 = np.zeros((n, 6))
@@ -186,10 +200,10 @@ class EscalationModel(mesa.Model):
             threat = threat0[:, at.index]
             if at.index in solidarity and at.allies:
                 threat = np.maximum(threat, solidarity[at.index] * ally)
-            x[:, F["threat"]] = threat
-            x[:, F["ally_threat"]] = ally
-            x[:, F["hybrid_pressure"]] = st.hybrid[:, at.index]
-            x[:, F["blame_west"]] = np.where(st.incident, 2.0 * belief[:, at.index] - 1.0, 0.0)
+            x[F["threat"]] = threat
+            x[F["ally_threat"]] = ally
+            x[F["hybrid_pressure"]] = st.hybrid[:, at.index]
+            x[F["blame_west"]] = np.where(st.incident, 2.0 * belief[:, at.index] - 1.0, 0.0)
             out.append(x)
         return out
 
@@ -502,6 +516,7 @@ class Trace:
         self.choices: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.injects: dict[int, np.ndarray] = {}
         self.friction: dict[int, np.ndarray] = {}
+        self.states: dict[int, WorldState] = {0: model.state.take(np.arange(model.n))}
 
     def record_choice(self, day, actor, features, utilities, available, probs, chosen) -> None:
         """Keep one actor's decision on one day."""
@@ -512,6 +527,10 @@ class Trace:
             "probabilities": probs.copy(),
             "chosen": chosen.copy(),
         }
+
+    def record_state(self, day: int, state: WorldState) -> None:
+        """Keep a copy of the worlds' state at the end of a day."""
+        self.states[day] = state.take(np.arange(self.model.n))
 
     def record_injects(self, day: int, fired: np.ndarray) -> None:
         """Keep which injects fired on a day."""

@@ -29,7 +29,7 @@ class ActorTable:
     moves: np.ndarray  # (K,) global move indices on this actor's menu
     move_rung: np.ndarray  # (K,) rung index of each menu move
     s: np.ndarray  # (K,) severity / top severity
-    cost: np.ndarray  # (R, K)
+    cost_t: np.ndarray  # (K, R): laid out by move for the step's row reductions
     weights: np.ndarray  # (F, K) motive weights that are the same in every replicate
     varying: list[tuple[int, int, np.ndarray]]  # (feature, move, (R,) weights) that vary
     gain: np.ndarray  # (R,) stakes * resolve
@@ -147,7 +147,7 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
                 moves=np.array(menu, dtype=np.int64),
                 move_rung=move_rung[menu],
                 s=severity[move_rung[menu]],
-                cost=cost[:, menu],
+                cost_t=np.ascontiguousarray(cost[:, menu].T),
                 weights=weights,
                 varying=varying,
                 gain=params[p + "stakes"] * params[p + "resolve"],
