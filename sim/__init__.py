@@ -11,16 +11,22 @@ The notebook API in three names::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.model import EscalationModel
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
 
 __all__ = ["EscalationModel", "compare", "run"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # The runner pulls in pyarrow, tqdm and process pools: import it only when asked for.
+    # The model pulls in mesa, pandas and scipy, the runner pyarrow and process pools: import
+    # them only when asked for, so that `escalation validate` starts fast.
+    if name == "EscalationModel":
+        from sim.model import EscalationModel
+
+        return EscalationModel
     if name in ("run", "compare"):
         from sim import api
 

@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError(f"--replicate must be >= 0, got {args.replicate}")
     if args.top < 1:
         raise UserError(f"--top must be >= 1, got {args.top}")
-    scenario = load_scenario(args.scenario, args.set or ())
+    scenario = load_scenario(args.scenario, args.overrides or ())
     r = replay(scenario, args.seed, args.replicate, all_days=args.all_days, top=args.top)
     if args.json:
         json.dump({k: _plain(v) for k, v in r.outcomes.items()}, sys.stdout, indent=2)

@@ -21,12 +21,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 from scipy import special
+
+Num = Annotated[float, Strict()]
+"""A number as written in a file: an int or a float, never a boolean or a string; never NaN."""
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def support(self) -> tuple[float, float]:
         """The smallest interval holding every value this distribution can produce."""
@@ -45,7 +48,7 @@ class Fixed(_Dist):
     """A known value, written out as a distribution (same as a plain number)."""
 
     dist: Literal["fixed"]
-    value: float
+    value: Num
 
     def support(self) -> tuple[float, float]:
         return (self.value, self.value)
@@ -61,8 +64,8 @@ class Uniform(_Dist):
     """Every value between ``low`` and ``high`` equally likely."""
 
     dist: Literal["uniform"]
-    low: float
-    high: float
+    low: Num
+    high: Num
 
     @model_validator(mode="after")
     def _order(self) -> Uniform:
@@ -84,12 +87,14 @@ class TruncNormal(_Dist):
     """A normal distribution with ``mean`` and ``sd``, cut to ``[low, high]``."""
 
     dist: Literal["truncnormal"]
-    mean_: float = Field(alias="mean")
-    sd: float = Field(gt=0)
-    low: float
-    high: float
+    mean_: Num = Field(alias="mean")
+    sd: Num = Field(gt=0)
+    low: Num
+    high: Num
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="after")
     def _order(self) -> TruncNormal:
@@ -126,10 +131,10 @@ class Beta(_Dist):
     """A beta(a, b) distribution on [0, 1], optionally rescaled to ``[low, high]``."""
 
     dist: Literal["beta"]
-    a: float = Field(gt=0)
-    b: float = Field(gt=0)
-    low: float = 0.0
-    high: float = 1.0
+    a: Num = Field(gt=0)
+    b: Num = Field(gt=0)
+    low: Num = 0.0
+    high: Num = 1.0
 
     @model_validator(mode="after")
     def _order(self) -> Beta:
@@ -151,9 +156,9 @@ class Triangular(_Dist):
     """A triangular distribution from ``low`` to ``high`` peaking at ``mode``."""
 
     dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
+    low: Num
+    mode: Num
+    high: Num
 
     @model_validator(mode="after")
     def _order(self) -> Triangular:
@@ -182,8 +187,8 @@ class Choice(_Dist):
     """One of ``values``, with probabilities proportional to ``weights`` (equal if omitted)."""
 
     dist: Literal["choice"]
-    values: list[float] = Field(min_length=1)
-    weights: list[float] | None = None
+    values: list[Num] = Field(min_length=1)
+    weights: list[Num] | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Choice:
@@ -218,7 +223,7 @@ Dist = Annotated[
 ]
 """Any declared distribution, chosen by its ``dist`` key."""
 
-Param = float | Dist
+Param = Num | Dist
 """A scenario parameter: a plain number (fixed) or a distribution (uncertain)."""
 
 

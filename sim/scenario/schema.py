@@ -14,15 +14,18 @@ into a :class:`Scenario`; it runs both the field checks and the cross-reference 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import itertools
+import re
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError
-from sim.scenario.distributions import Param, support
+from sim.scenario.distributions import Dist, Param, support
 
 ACTORS: tuple[str, ...] = ("belarus", "russia", "china", "ukraine", "poland", "nato")
 """The six actors, in the fixed order used for every actor axis in the model."""
@@ -107,6 +110,8 @@ def _bounded(ge: float | None = None, le: float | None = None, gt: float | None 
             raise ValueError(f"must be <= {le}, got {_show(p, hi)}")
         return p
 
+    # Kept on the function so that docs and `--set` can tell the bounds without re-deriving them.
+    check.bounds = {k: v for k, v in (("ge", ge), ("le", le), ("gt", gt)) if v is not None}  # type: ignore[attr-defined]
     return check
 
 
@@ -114,9 +119,7 @@ def _show(p: Param, v: float) -> str:
     return f"{v:g}" if isinstance(p, int | float) else f"a distribution reaching {v:g}"
 
 
-def param(
-    ge: float | None = None, le: float | None = None, gt: float | None = None
-) -> Any:
+def param(ge: float | None = None, le: float | None = None, gt: float | None = None) -> Any:
     """A :data:`Param` field type whose every possible value must lie within the bounds."""
     return Annotated[Param, AfterValidator(_bounded(ge=ge, le=le, gt=gt)), _PARAM_MARK]
 
@@ -129,7 +132,7 @@ Weight = param()
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Rung(_Node):
@@ -510,12 +513,14 @@ def cross_check(s: Scenario) -> list[Problem]:
 
     def need(kind: str, name: str, known: list[str], path: tuple[str | int, ...]) -> None:
         if name not in known:
-            out.append(Problem(path, f"unknown {kind} '{name}'; expected one of: {', '.join(known)}"))
+            out.append(
+                Problem(path, f"unknown {kind} '{name}'; expected one of: {', '.join(known)}")
+            )
 
-    for seen, (i, r) in _dupes((r.name for r in s.ladder)):
+    for seen, (i, r) in _dupes(r.name for r in s.ladder):
         out.append(Problem(("ladder", i, "name"), f"rung '{r}' already defined at ladder[{seen}]"))
     sev = [r.severity for r in s.ladder]
-    if any(b < a for a, b in zip(sev, sev[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(sev)):
         out.append(Problem(("ladder",), "severities must not decrease up the ladder"))
     for seen, (i, lv) in _dupes(levels):
         out.append(Problem(("alignment_track", i), f"level '{lv}' already at [{seen}]"))
@@ -523,7 +528,9 @@ def cross_check(s: Scenario) -> list[Problem]:
 
     missing = [a for a in ACTORS if a not in s.actors]
     if missing:
-        out.append(Problem(("actors",), f"all six actors are required; missing: {', '.join(missing)}"))
+        out.append(
+            Problem(("actors",), f"all six actors are required; missing: {', '.join(missing)}")
+        )
     for name, actor in s.actors.items():
         base = ("actors", name)
         need("rung", actor.initial_rung, rungs, (*base, "initial_rung"))
@@ -532,7 +539,9 @@ def cross_check(s: Scenario) -> list[Problem]:
         for rel in ("adversaries", "allies"):
             for i, other in enumerate(getattr(actor, rel)):
                 if other == name:
-                    out.append(Problem((*base, rel, i), f"an actor cannot list itself as {rel[:-1]}"))
+                    out.append(
+                        Problem((*base, rel, i), f"an actor cannot list itself as {rel[:-1]}")
+                    )
         for move in actor.motives:
             if move not in s.moves:
                 need("move", move, list(s.moves), (*base, "motives", move))
@@ -577,7 +586,9 @@ def cross_check(s: Scenario) -> list[Problem]:
                 )
             )
     for seen, (i, n) in _dupes(inj.name for inj in s.injects):
-        out.append(Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]"))
+        out.append(
+            Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]")
+        )
 
     fm = s.incidents.friction_move
     if fm is not None:
@@ -585,16 +596,27 @@ def cross_check(s: Scenario) -> list[Problem]:
             need("move", fm, list(s.moves), ("incidents", "friction_move"))
         else:
             if not s.moves[fm].effects.armed:
-                out.append(Problem(("incidents", "friction_move"),
-                                   f"move '{fm}' must have effects.armed: true"))
+                out.append(
+                    Problem(
+                        ("incidents", "friction_move"), f"move '{fm}' must have effects.armed: true"
+                    )
+                )
             for i, pair in enumerate(s.incidents.borders):
                 for j, who in enumerate(pair):
                     if who not in s.moves[fm].actors:
-                        out.append(Problem(("incidents", "borders", i, j),
-                                           f"{who} cannot make the friction move '{fm}'"))
+                        out.append(
+                            Problem(
+                                ("incidents", "borders", i, j),
+                                f"{who} cannot make the friction move '{fm}'",
+                            )
+                        )
     elif s.incidents.friction_hazard and s.incidents.borders:
-        out.append(Problem(("incidents", "friction_move"),
-                           "required when friction_hazard > 0 and borders are listed"))
+        out.append(
+            Problem(
+                ("incidents", "friction_move"),
+                "required when friction_hazard > 0 and borders are listed",
+            )
+        )
     for i, (x, y) in enumerate(s.incidents.borders):
         if x == y:
             out.append(Problem(("incidents", "borders", i), "a border needs two different actors"))
@@ -607,8 +629,12 @@ def cross_check(s: Scenario) -> list[Problem]:
             v = getattr(es, key)
             if v is not None:
                 need("rung", v, rungs, ("end_states", i, key))
-    need("alignment level", s.outcomes.china_escalation_level, levels,
-         ("outcomes", "china_escalation_level"))
+    need(
+        "alignment level",
+        s.outcomes.china_escalation_level,
+        levels,
+        ("outcomes", "china_escalation_level"),
+    )
     need("rung", s.outcomes.armed_incident_rung, rungs, ("outcomes", "armed_incident_rung"))
     return out
 
@@ -619,14 +645,18 @@ def _check_condition(
     out = []
     if c.rung_at_least is not None and c.rung_at_least.rung not in rungs:
         out.append(
-            Problem((*path, "rung_at_least", "rung"),
-                    f"unknown rung '{c.rung_at_least.rung}'; expected one of: {', '.join(rungs)}")
+            Problem(
+                (*path, "rung_at_least", "rung"),
+                f"unknown rung '{c.rung_at_least.rung}'; expected one of: {', '.join(rungs)}",
+            )
         )
     if c.alignment_at_least is not None and c.alignment_at_least not in levels:
         out.append(
-            Problem((*path, "alignment_at_least"),
-                    f"unknown alignment level '{c.alignment_at_least}'; expected one of: "
-                    f"{', '.join(levels)}")
+            Problem(
+                (*path, "alignment_at_least"),
+                f"unknown alignment level '{c.alignment_at_least}'; expected one of: "
+                f"{', '.join(levels)}",
+            )
         )
     return out
 
@@ -653,36 +683,435 @@ def validate_scenario(data: Any, source: str | None = None) -> Scenario:
     try:
         s = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError([_from_pydantic(err) for err in e.errors()], source) from None
+        raise ScenarioError(_from_pydantic(e.errors(include_url=False), data), source) from None
     problems = cross_check(s)
     if problems:
         raise ScenarioError(problems, source)
     return s
 
 
-def _from_pydantic(err: Any) -> Problem:
+# --- Turning pydantic's errors into problems people can act on ---------------------------------
+#
+# Pydantic reports a location that mixes the user's keys with labels of its own (the members of
+# a union such as ``float`` or ``tagged-union[...]``, the tag of a distribution, ``[key]`` for a
+# mapping key), and for a union it reports every member that failed: a distribution written with
+# a typo gets "Input should be a valid number" from the ``float`` member as well. The helpers
+# below walk each location through the data the user wrote, keep only the keys that are really
+# there, drop errors from union members whose kind (number vs mapping) the user clearly did not
+# mean, and word each message as "what was expected, what was got".
+
+_DIST_NAMES: tuple[str, ...] = tuple(
+    get_args(cls.model_fields["dist"].annotation)[0] for cls in get_args(get_args(Dist)[0])
+)
+"""The ``dist`` names a distribution may have, in declaration order."""
+
+_EXPECTED: dict[str, str] = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "int_parsing_size": "a whole number of reasonable size",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD) without a time of day",
+    "none_required": "null",
+}
+"""Pydantic's type-mismatch error kinds, as the kind of value that was expected."""
+
+_COMPARISONS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+_PARAM_EXAMPLE = "{dist: uniform, low: 0.2, high: 0.6}"
+_IDENTIFIER_RE = r"^[a-z][a-z0-9_]*$"  # as in Identifier
+_IDENTIFIER_HELP = "a name of lowercase letters, digits and _ that starts with a letter"
+
+
+@dataclass
+class _Located:
+    """One pydantic error, placed on the user's tree."""
+
+    path: tuple[str | int, ...]
+    site: tuple[str | int, ...] | None  # where a union member's label first appeared
+    about_key: bool  # the error is about a mapping key, not its value
+    err: dict[str, Any]
+
+
+def _from_pydantic(errors: list[Any], data: Any) -> list[Problem]:
+    """Problems for pydantic's validation errors, with key paths into ``data`` (the user's tree).
+
+    Args:
+        errors: ``ValidationError.errors()``.
+        data: The tree that was validated.
+
+    Returns:
+        One problem per mistake, in pydantic's order, without duplicates.
+    """
+    located = [_place(err, data) for err in errors]
+    by_site: dict[tuple[str | int, ...], list[_Located]] = {}
+    for loc in located:
+        if loc.site is not None:
+            by_site.setdefault(loc.site, []).append(loc)
+
+    out: list[Problem] = []
+    done_sites: set[tuple[str | int, ...]] = set()
+    for loc in located:
+        if loc.site is not None and _is_type_mismatch(loc):
+            group = by_site[loc.site]
+            if any(not _is_type_mismatch(o) for o in group):
+                # The value matched another member's kind (a mapping for a distribution):
+                # that member's complaint is the relevant one, not "should be a number".
+                continue
+            if loc.site in done_sites:
+                continue
+            done_sites.add(loc.site)
+            out.append(_merged_mismatch(loc.site, group, data))
+        else:
+            out.append(_problem(loc, data))
+    # Under a key that is itself unknown (``actors.chna``), every other complaint is noise.
+    unknown = [p.path for p in out if p.message.startswith("unknown key")]
+    unique: dict[tuple[tuple[str | int, ...], str], Problem] = {}
+    for p in out:
+        if not any(p.path[: len(u)] == u and p.path != u for u in unknown):
+            unique.setdefault((p.path, p.message), p)
+    return list(unique.values())
+
+
+def _place(err: dict[str, Any], data: Any) -> _Located:
+    node, path = data, []
+    site, about_key = None, False
     loc = tuple(err["loc"])
-    # Pydantic adds the union member's tag (e.g. 'float', 'beta') to the location of errors
-    # inside a Param; the user wrote neither, so drop those segments.
-    loc = tuple(
-        p for p in loc if p not in {"float", "int", "fixed", "uniform", "truncnormal", "beta",
-                                    "triangular", "choice", "function-after[check(), union[float,"
-                                    "tagged-union[Fixed,Uniform,TruncNormal,Beta,Triangular,"
-                                    "Choice]]]"} and not (isinstance(p, str) and p.startswith(
-                                        ("function-after[", "tagged-union[")))
-    )
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key"
-    elif err["type"] == "missing":
-        msg = "required key is missing"
-    elif "input" in err and err["type"] not in ("value_error",) and not isinstance(
-        err["input"], dict | list
-    ):
-        msg = f"{msg}, got {err['input']!r}"
-    return Problem(loc, msg)
+    for i, seg in enumerate(loc):
+        if seg == "[key]":
+            about_key = True
+        elif (child := _child(node, seg)) is not _ABSENT:
+            path.append(seg)
+            node = child
+        elif i == len(loc) - 1 and err["type"] == "missing":
+            path.append(seg)
+        elif site is None:
+            # Not something the user wrote: a union member's label (``float``,
+            # ``tagged-union[...]``) or a distribution's tag (``beta``).
+            site = tuple(path)
+    return _Located(tuple(path), site, about_key, err)
+
+
+_ABSENT = object()
+
+
+def _child(node: Any, seg: Any) -> Any:
+    """``node[seg]`` for a mapping key or list index the user wrote, else ``_ABSENT``."""
+    if isinstance(node, dict) and _has_key(node, seg):
+        return node[seg]
+    if isinstance(node, list | tuple) and isinstance(seg, int) and 0 <= seg < len(node):
+        return node[seg]
+    return _ABSENT
+
+
+def _has_key(node: dict[Any, Any], key: Any) -> bool:
+    try:
+        return key in node
+    except TypeError:  # unhashable
+        return False
+
+
+def _is_type_mismatch(loc: _Located) -> bool:
+    return loc.path == loc.site and loc.err["type"] in _EXPECTED
+
+
+def _merged_mismatch(site: tuple[str | int, ...], group: list[_Located], data: Any) -> Problem:
+    value = group[0].err.get("input")
+    if _is_param_annotation(annotation_at(site)):
+        return Problem(
+            site,
+            f"expected a number or a distribution such as {_PARAM_EXAMPLE}, got {_describe(value)}",
+        )
+    kinds = list(dict.fromkeys(_EXPECTED[g.err["type"]] for g in group if g.path == site))
+    return Problem(site, f"expected {' or '.join(kinds)}, got {_describe(value)}")
+
+
+def _problem(loc: _Located, data: Any) -> Problem:
+    err, path = loc.err, loc.path
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "extra_forbidden":
+        return Problem(path, "unknown key" + _suggest(path[-1], allowed_keys(path[:-1], data)))
+    if kind == "missing":
+        parent = _get(data, path[:-1])
+        if isinstance(parent, list):
+            n = _tuple_length(annotation_at(path[:-1], data))
+            want = f"{n} items" if n else "more items"
+            return Problem(path[:-1], f"expected {want}, got {len(parent)}")
+        return Problem(path, "required key is missing")
+    if kind == "union_tag_invalid":
+        key = str(ctx.get("discriminator", "'dist'")).strip("'")
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        what = "distribution" if key == "dist" else key
+        return Problem(
+            (*path, key),
+            f"unknown {what} {_describe(ctx.get('tag'))}; expected one of: {', '.join(tags)}"
+            + _suggest(ctx.get("tag"), tags, full=False),
+        )
+    if kind == "union_tag_not_found":
+        return Problem(
+            path,
+            f"a distribution needs a 'dist' key, one of: {', '.join(_DIST_NAMES)} "
+            f"(or write a plain number), got {_describe(value)}",
+        )
+    if kind == "literal_error":
+        options = _literal_options(str(ctx.get("expected", "")))
+        if loc.about_key:
+            return Problem(path, "unknown key" + _suggest(path[-1], options))
+        return Problem(
+            path,
+            f"expected one of: {', '.join(options)}, got {_describe(value)}"
+            + _suggest(value, options, full=False),
+        )
+    if kind in _COMPARISONS:
+        bound = next(iter(ctx.values()), "?")
+        return Problem(path, f"must be {_COMPARISONS[kind]} {bound}, got {_describe(value)}")
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length" if kind == "too_short" else "max_length")
+        least = "at least" if kind == "too_short" else "at most"
+        got = ctx.get("actual_length")
+        return Problem(path, f"needs {least} {n} item{'s' * (n != 1)}, got {got}")
+    if kind in ("string_too_short", "string_too_long"):
+        n = ctx.get("min_length" if kind == "string_too_short" else "max_length")
+        least = "at least" if kind == "string_too_short" else "at most"
+        return Problem(path, f"needs {least} {n} characters, got {_describe(value)}")
+    if kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern")
+        want = _IDENTIFIER_HELP if pattern == _IDENTIFIER_RE else f"text matching {pattern}"
+        what = "invalid key: " if loc.about_key else ""
+        return Problem(path, f"{what}expected {want}, got {_describe(value)}")
+    if kind in _EXPECTED:
+        detail = f" ({ctx['error']})" if isinstance(ctx.get("error"), str) else ""
+        return Problem(path, f"expected {_EXPECTED[kind]}, got {_describe(value)}{detail}")
+    msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in ("value_error", "assertion_error"):
+        # Model-level checks name the key they are about ("window must be ..."): point there,
+        # so the reported line is that key's line rather than the start of the mapping.
+        m = re.match(r"([a-z_][a-z0-9_]*) ", msg)
+        node = _get(data, path)
+        if m and isinstance(node, dict) and m.group(1) in node:
+            path = (*path, m.group(1))
+        return Problem(path, msg)
+    return Problem(path, f"{msg}, got {_describe(value)}")
+
+
+def _describe(v: Any) -> str:
+    """A value as the user wrote it, short: ``'abc'``, ``1.4``, ``null``, ``a mapping``."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return repr(v if len(v) <= 40 else v[:37] + "...")
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list | tuple):
+        return "a list"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return type(v).__name__
+
+
+def _suggest(word: Any, options: Sequence[str] | None, full: bool = True) -> str:
+    """``; did you mean 'x'?`` for the closest option (or, with ``full``, list the options)."""
+    if not options:
+        return ""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean '{close[0]}'?"
+    return f"; expected one of: {', '.join(options)}" if full else ""
+
+
+def _literal_options(expected: str) -> list[str]:
+    # pydantic writes "'a', 'b' or 'c'" (or "-1, 0 or 1" for numbers)
+    quoted = re.findall(r"'([^']*)'", expected)
+    return quoted or [s for s in re.split(r", | or ", expected) if s]
+
+
+def _get(data: Any, path: Sequence[str | int]) -> Any:
+    """The value at ``path`` of a plain tree, or None where there is none."""
+    node = data
+    for seg in path:
+        node = _child(node, seg)
+        if node is _ABSENT:
+            return None
+    return node
+
+
+def _tuple_length(ann: Any) -> int | None:
+    ann = _unwrap(ann)
+    if get_origin(ann) is tuple and Ellipsis not in get_args(ann):
+        return len(get_args(ann))
+    return None
+
+
+# --- What the schema allows where (used by the messages above, ``--set`` and the docs) ----------
+
+
+def annotation_at(path: Sequence[str | int], data: Any = None) -> Any:
+    """The schema's type for the value at ``path`` of a scenario tree.
+
+    Args:
+        path: Keys and list indices from the top of the scenario.
+        data: The tree (optional); needed to follow a distribution's own keys, which depend on
+            its ``dist``.
+
+    Returns:
+        The annotation (with its ``Annotated`` metadata, so bounds stay visible), or None when
+        the schema has no such place.
+    """
+    ann: Any = Scenario
+    node = data
+    for seg in path:
+        ann = _child_annotation(ann, seg, node)
+        if ann is None:
+            return None
+        node = _get(node, (seg,))
+    return ann
+
+
+def allowed_keys(path: Sequence[str | int], data: Any = None) -> tuple[str, ...] | None:
+    """The keys the schema accepts in the mapping at ``path``.
+
+    Returns:
+        The key names; None when any name is accepted there (names the scenario defines, such
+        as the keys of ``moves``); an empty tuple when the schema has no mapping at ``path``.
+    """
+    ann = _unwrap(annotation_at(path, data))
+    node = _get(data, path)
+    if _is_model(ann):
+        return tuple(info.alias or name for name, info in ann.model_fields.items())
+    if get_origin(ann) is dict:
+        key = _unwrap(get_args(ann)[0])
+        return tuple(str(a) for a in get_args(key)) if get_origin(key) is Literal else None
+    if get_origin(ann) in (Union, types.UnionType):
+        member = _matching_member(ann, node)
+        if member is not None:
+            return tuple(info.alias or name for name, info in member.model_fields.items())
+    return ()
+
+
+def is_param(ann: Any) -> bool:
+    """Whether a field type is a :data:`Param` (a number or a distribution; maybe optional)."""
+    return _is_param_annotation(ann)
+
+
+def is_param_at(path: Sequence[str | int]) -> bool:
+    """Whether the schema expects a :data:`Param` (a number or a distribution) at ``path``.
+
+    A distribution is one value: ``extends`` replaces it whole instead of merging its keys.
+    """
+    return is_param(annotation_at(path))
+
+
+def field_bounds(ann: Any) -> dict[str, float]:
+    """Numeric bounds declared on a field type: ``{'ge': 0, 'le': 1}`` and the like.
+
+    Covers pydantic constraints (``Field(ge=...)``) and :func:`param` bounds. The latter are
+    read from the check function :func:`_bounded` builds, so keep its argument names.
+    """
+    out: dict[str, float] = {}
+    for meta in _all_metadata(ann):
+        for key in ("gt", "ge", "lt", "le"):
+            if getattr(meta, key, None) is not None:
+                out[key] = getattr(meta, key)
+        if isinstance(meta, AfterValidator):
+            out.update(getattr(meta.func, "bounds", {}))
+    return out
+
+
+def _all_metadata(ann: Any) -> Iterator[Any]:
+    if get_origin(ann) is Annotated:
+        yield from ann.__metadata__
+        yield from _all_metadata(get_args(ann)[0])
+    elif get_origin(ann) in (Union, types.UnionType):
+        for a in get_args(ann):
+            yield from _all_metadata(a)
+
+
+def _unwrap(ann: Any) -> Any:
+    """Strip ``Annotated`` and ``| None`` (the types that do not change what may be written)."""
+    while True:
+        if get_origin(ann) is Annotated:
+            ann = get_args(ann)[0]
+        elif get_origin(ann) in (Union, types.UnionType):
+            rest = [a for a in get_args(ann) if a is not type(None)]
+            if len(rest) != 1:
+                return ann
+            ann = rest[0]
+        else:
+            return ann
+
+
+def _is_model(ann: Any) -> bool:
+    return isinstance(ann, type) and issubclass(ann, BaseModel)
+
+
+def _field_annotation(info: Any) -> Any:
+    # Pydantic moves ``Annotated`` metadata (bounds, the Param mark) off the annotation.
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
+def _members(ann: Any) -> Iterator[Any]:
+    ann = _unwrap(ann)
+    if get_origin(ann) in (Union, types.UnionType):
+        for a in get_args(ann):
+            yield from _members(a)
+    else:
+        yield ann
+
+
+def _matching_member(ann: Any, node: Any) -> Any:
+    """The model in a union that a mapping selects by a literal key (a distribution's ``dist``)."""
+    if not isinstance(node, dict):
+        return None
+    for m in _members(ann):
+        if _is_model(m):
+            for name, info in m.model_fields.items():
+                tags = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+                if name in node and _has_key(dict.fromkeys(tags), node[name]):
+                    return m
+    return None
+
+
+def _child_annotation(ann: Any, key: str | int, node: Any) -> Any:
+    ann = _unwrap(ann)
+    if _is_model(ann):
+        for name, info in ann.model_fields.items():
+            if key in (name, info.alias):
+                return _field_annotation(info)
+        return None
+    origin, args = get_origin(ann), get_args(ann)
+    if origin is dict:
+        return args[1]
+    if origin is list:
+        return args[0] if isinstance(key, int) else None
+    if origin is tuple and isinstance(key, int):
+        if Ellipsis in args:
+            return args[0]
+        return args[key] if 0 <= key < len(args) else None
+    if origin in (Union, types.UnionType):
+        member = _matching_member(ann, node)
+        return _child_annotation(member, key, None) if member is not None else None
+    return None
 
 
 def iter_params(s: BaseModel, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Param]]:
