@@ -467,3 +467,13 @@ def test_occupancy_shares_sum_to_one() -> None:
     shares = occupancy_shares(counts)
     assert np.allclose(shares.sum(axis=-1), 1.0)
     assert np.isnan(occupancy_shares(np.zeros((1, 3)))).all()
+
+
+def test_mean_interval_stays_within_the_observed_range():
+    # A rare non-negative outcome (one blockade day in 1,000 replicates): the t interval alone
+    # would reach below zero, which no mean of non-negative values can.
+    x = np.zeros(1000)
+    x[0] = 1.0
+    low, high = mean_interval(x)
+    assert low == 0.0
+    assert 0.001 < high < 0.01

@@ -143,7 +143,9 @@ def mean_interval(
         confidence: two-sided confidence level.
 
     Returns:
-        ``Interval(low, high)``; NaN bounds when fewer than two values remain.
+        ``Interval(low, high)``, clipped to the observed range (the mean cannot lie outside
+        it; without the clip a rare non-negative outcome such as blockade days would get a
+        negative lower bound); NaN bounds when fewer than two values remain.
     """
     values = _finite(x)
     n = values.size
@@ -152,7 +154,7 @@ def mean_interval(
         return Interval(float("nan"), float("nan"))
     mean = float(values.mean())
     half = float(sps.t.ppf(0.5 + 0.5 * conf, n - 1)) * float(values.std(ddof=1)) / np.sqrt(n)
-    return Interval(mean - half, mean + half)
+    return Interval(max(mean - half, float(values.min())), min(mean + half, float(values.max())))
 
 
 def quantile_interval(
