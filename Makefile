@@ -17,20 +17,22 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 run: $(VENV)/.installed
-	$(VENV)/bin/escalation run $(SCENARIO) -n $(N) --seed $(SEED) -o results/staged_provocation/make-run
+	$(VENV)/bin/escalation run $(SCENARIO) -n $(N) --seed $(SEED)
 
 test: $(VENV)/.installed
-	MPLBACKEND=Agg $(VENV)/bin/ruff check sim tests bench
-	MPLBACKEND=Agg $(VENV)/bin/ruff format --check sim tests bench
-	MPLBACKEND=Agg $(PY) -m pytest -q
+	$(VENV)/bin/ruff check sim tests bench tools
+	$(VENV)/bin/ruff format --check sim tests bench tools
+	@# pytest exits 5 when it collects nothing: a suite that ran no test must not pass.
+	@MPLBACKEND=Agg $(PY) -m pytest -q; rc=$$?; \
+	 if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check sim tests bench
-	$(VENV)/bin/ruff format --check sim tests bench
+	$(VENV)/bin/ruff check sim tests bench tools
+	$(VENV)/bin/ruff format --check sim tests bench tools
 
 format: $(VENV)/.installed
-	$(VENV)/bin/ruff format sim tests bench
-	$(VENV)/bin/ruff check --fix sim tests bench
+	$(VENV)/bin/ruff format sim tests bench tools
+	$(VENV)/bin/ruff check --fix sim tests bench tools
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py
