@@ -125,6 +125,10 @@ def _actor_lines(m, day, i, moves, rungs, label, top, now) -> list[str]:
     p = rec["probabilities"][0]
     ok = rec["available"][0]
     order = [j for j in np.argsort(-np.where(ok, u, -np.inf)) if ok[j]][:top]
+    # The move the actor drew is always shown, even when it was an unlikely one.
+    own = int(np.flatnonzero(at.moves == int(rec["chosen"][0]))[0])
+    if own not in order:
+        order.append(own)
     weighed = ", ".join(f"{moves[int(at.moves[j])]} U={u[j]:.2f} p={p[j]:.2f}" for j in order)
     x = rec["features"][0]
     seen = ", ".join(
