@@ -187,12 +187,9 @@ def _executor_for(scheduler: str | None, executor: Executor | None) -> Iterator[
         return
     if executor is not None:
         raise UserError("give either scheduler or executor, not both")
-    try:
-        from sim.runner.dask_executor import DaskExecutor
-    except ImportError:
-        raise UserError(
-            "Dask support is not installed/implemented: run without scheduler"
-        ) from None
+    # A missing Dask installation is reported by DaskExecutor itself as a one-line UserError.
+    from sim.runner.dask_executor import DaskExecutor
+
     made = DaskExecutor(scheduler)
     try:
         yield made

@@ -394,9 +394,11 @@ def _result[R](fut: Future[R], task: object, address: str) -> R:
         which = f"chunk {getattr(task, 'index', fut.key)}"
         if start is not None and stop is not None:
             which += f", replicates {start}-{stop - 1},"
+        # Dask counts a death against every chunk assigned to the worker, queued or running,
+        # so the chunk named here was with every dead worker but need not be the one to blame.
         raise DaskRunBroken(
-            f"Dask workers kept dying while running {which} and the scheduler gave up on it - "
-            "see its allowed-failures setting"
+            f"Dask workers kept dying while {which} was assigned to them, and the scheduler "
+            "gave up on it - see its allowed-failures setting"
         ) from None
     except Exception as e:
         if fut.status == "error":
