@@ -28,11 +28,11 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.runner.engine import (
-    DEFAULT_CHUNK_SIZE,
     DEFAULT_SEED,
     RunReport,
     RunSpec,
     canonical_scenario_checked,
+    default_chunk_size,
     resume_run,
     start_run,
 )
@@ -223,7 +223,8 @@ def run(
         replicates: Number of replicates (ids 0 .. replicates-1); ignored with ``precision``.
         seed: Run seed; the same seed gives the same results on any machine or worker count.
         workers: Local worker processes (``None``: all cores; 1: in this process).
-        chunk_size: Replicates per chunk (default 5,000); does not change the results.
+        chunk_size: Replicates per chunk (default: :func:`default_chunk_size`); does not change
+            the results.
         out: Results folder to create; ``None`` keeps nothing on disk.
         precision: Keep adding chunks until every headline probability's interval half-width
             is at most this (or ``max_replicates`` is reached).
@@ -246,12 +247,13 @@ def run(
         UserError: invalid scenario or options, or an occupied ``out`` folder.
     """
     tree, source = _resolve(scenario, overrides)
+    n = None if precision is not None else _whole(replicates, "replicates", 1)
     spec = RunSpec(
         scenario=tree,
         seed=_whole(seed, "seed", minimum=0),
-        replicates=None if precision is not None else _whole(replicates, "replicates", 1),
+        replicates=n,
         chunk_size=_whole(
-            DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size, "chunk size", 1
+            default_chunk_size(n) if chunk_size is None else chunk_size, "chunk size", 1
         ),
         precision=precision,
         max_replicates=max_replicates,

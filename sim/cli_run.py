@@ -112,7 +112,8 @@ def _execution_options(p: argparse.ArgumentParser, chunk_size: int) -> None:
     p.add_argument(
         "--chunk-size",
         metavar="C",
-        help=f"replicates per chunk (default {chunk_size:,}); results do not depend on it",
+        help="replicates per chunk (default: a sixteenth of the run, between 2,000 and "
+        f"25,000; {chunk_size:,} with --precision); results do not depend on it",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-charts", action="store_true", help="do not draw charts")

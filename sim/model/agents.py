@@ -99,14 +99,18 @@ class Actor(mesa.Agent):
         z = np.where(ok, u * (1.0 / at.temperature)[None, :], -np.inf)
         z -= z.max(axis=0)
         p = np.exp(z, out=z)
-        c = np.cumsum(p, axis=0)
-        draw = m.streams.uniform(day, self.index, "choice") * c[-1]
-        col = (c <= draw).sum(axis=0)
-        np.minimum(col, len(at.moves) - 1, out=col)
+        total = p.sum(axis=0)
+        draw = m.streams.uniform(day, self.index, "choice") * total
+        # Inverse CDF over the few moves, row by row: faster than cumsum along a short axis.
+        col = np.zeros(p.shape[1], dtype=np.int64)
+        acc = np.zeros(p.shape[1])
+        for k in range(p.shape[0] - 1):
+            acc += p[k]
+            col += acc <= draw
         chosen = at.moves[col]
         m.pending[:, self.index] = chosen
         if m.trace is not None:
-            m.trace.record_choice(day, self.index, features.T, u.T, ok.T, (p / c[-1]).T, chosen)
+            m.trace.record_choice(day, self.index, features.T, u.T, ok.T, (p / total).T, chosen)
 
     def step(self) -> None:  # pragma: no cover - the model drives observe/decide itself
         """Mesa's per-agent hook; the model calls :meth:`decide` with the day's features."""

@@ -18,7 +18,7 @@ replicates ran beside it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +134,8 @@ class EscalationModel(mesa.Model):
         st = self.state
         forced, fired = self._injects(t)
         friction, west_first = self._friction(t, forced)
-        features = self.features(t - 1)
-        for agent in self.actor_agents:
-            agent.decide(features[agent.index], t)
+        for agent, view in zip(self.actor_agents, self._views(t - 1), strict=True):
+            agent.decide(view, t)
         choice = np.where(forced >= 0, forced, self.pending)
         choice = np.where(st.alive[:, None], choice, st.last_move)
         self._apply(t, choice, fired, friction, west_first)
@@ -155,7 +154,16 @@ class EscalationModel(mesa.Model):
 
     # ----------------------------------------------------------------- observation
     def features(self, day: int) -> list[np.ndarray]:
-        """Each actor's (F, R) view of the world at the end of ``day``."""
+        """Each actor's (F, R) view of the world at the end of ``day`` (independent copies)."""
+        return [view.copy() for view in self._views(day)]
+
+    def _views(self, day: int) -> Iterator[np.ndarray]:
+        """Each actor's (F, R) view, in actor order, as one array rewritten for each actor.
+
+        Only four rows differ between actors, so one array is filled once and those rows are
+        overwritten per actor; a view is valid until the next one is produced (the step uses
+        each view only while that actor decides).
+        """
         t = self.tables
         st = self.state
         s = self.scenario_spec
@@ -193,9 +201,8 @@ class EscalationModel(mesa.Model):
             A["russia"]: self.params["commitments.union_state_solidarity"],
             A["nato"]: self.params["commitments.nato_solidarity"],
         }
-        out = []
+        x = base
         for at in t.actors:
-            x = base.copy()
             ally = threat0[:, at.allies].max(axis=1) if at.allies else np.zeros(n)
             threat = threat0[:, at.index]
             if at.index in solidarity and at.allies:
@@ -204,8 +211,7 @@ class EscalationModel(mesa.Model):
             x[F["ally_threat"]] = ally
             x[F["hybrid_pressure"]] = st.hybrid[:, at.index]
             x[F["blame_west"]] = np.where(st.incident, 2.0 * belief[:, at.index] - 1.0, 0.0)
-            out.append(x)
-        return out
+            yield x
 
     def condition(self, c: Condition, day: int) -> np.ndarray:
         """(R,) whether a scenario condition holds in each world on ``day``."""

@@ -32,6 +32,7 @@ from sim.runner.engine import (
     ReplicateFailed,
     RunReport,
     RunSpec,
+    default_chunk_size,
     resume_run,
     start_run,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "RunReport",
     "RunSpec",
     "available_cores",
+    "default_chunk_size",
     "make_executor",
     "resume_run",
     "run_chunk",

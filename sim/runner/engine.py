@@ -77,6 +77,26 @@ DEFAULT_SEED = 20240708
 """Seed used when none is given (the first day of the July 2024 drills), so runs reproduce."""
 
 DEFAULT_CHUNK_SIZE = 5_000
+
+
+def default_chunk_size(replicates: int | None) -> int:
+    """Replicates per chunk when the user names none: about a sixteenth of the run.
+
+    Each finished chunk costs the writing process a transfer, a parquet file and a manifest
+    update, and on a 2-core machine that process shares the cores with the workers: measured
+    at a million replicates, 5,000-replicate chunks spent about 30% of a core there. Sixteen
+    chunks keep both workers busy to the end; the bounds keep a chunk's arrays small (25,000
+    worlds is about 100 MB per worker) and a killed run's loss short. The size depends only on
+    the replicate count - not on workers or executor - so equal runs get equal manifests.
+    Unbounded (``--precision``) runs use :data:`DEFAULT_CHUNK_SIZE`.
+    """
+    if replicates is None:
+        return DEFAULT_CHUNK_SIZE
+    size = -(-replicates // 16)
+    size = -(-size // 1000) * 1000
+    return max(2_000, min(25_000, size))
+
+
 """Replicates per chunk: big enough to amortise per-chunk overhead, small enough to resume."""
 
 DEFAULT_MAX_REPLICATES = 1_000_000
@@ -482,8 +502,9 @@ def _execute(
     already = sum(plan[i][2] - plan[i][1] for i in done)
     computed = 0
     n_chunks_todo = len(plan) - len(done) if not precision else None
+    reps_todo = (total - already) if total is not None else None
     if executor is None:
-        executor = make_executor(workers, n_chunks_todo)
+        executor = make_executor(workers, n_chunks_todo, reps_todo)
     manifest["execution"] = {
         "executor": getattr(executor, "name", type(executor).__name__),
         "workers": getattr(executor, "workers", None),

@@ -252,23 +252,26 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 SMALL_RUN_CHUNKS = 2
+SMALL_RUN_REPLICATES = 30_000  # about 2 s of model time: what starting a pool costs
 """With the default worker count, runs of at most this many chunks stay in this process."""
 
 
 def make_executor(
-    workers: int | None, n_tasks: int | None = None
+    workers: int | None, n_tasks: int | None = None, n_replicates: int | None = None
 ) -> InProcessExecutor | ProcessPoolExecutor:
     """The local executor for a run: in-process when a pool would not pay for itself.
 
     Starting a pool costs about 0.8 s and each worker spends about as long importing the model
     before its first chunk (measured on the 2-core reference machine), while a default chunk of
     5,000 replicates takes under a second; so with the default worker count a run of one or two
-    chunks is faster here. An explicit worker count is always honoured (except that a pool
-    never gets more workers than there are chunks).
+    chunks is faster here, and so is a run of up to ``SMALL_RUN_REPLICATES`` replicates (the
+    model steps about 15,000 replicates a second per core). An explicit worker count is always
+    honoured (except that a pool never gets more workers than there are chunks).
 
     Args:
         workers: Requested worker count; ``None`` means every available core.
         n_tasks: Number of chunks when known (``None``: unbounded, as with ``--precision``).
+        n_replicates: Replicates still to compute, when known.
     """
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -276,6 +279,8 @@ def make_executor(
     if n == 1 or (n_tasks is not None and n_tasks <= 1):
         return InProcessExecutor()
     if workers is None and n_tasks is not None and n_tasks <= SMALL_RUN_CHUNKS:
+        return InProcessExecutor()
+    if workers is None and n_replicates is not None and n_replicates <= SMALL_RUN_REPLICATES:
         return InProcessExecutor()
     if n_tasks is not None:
         n = min(n, n_tasks)
