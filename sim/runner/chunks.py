@@ -14,6 +14,7 @@ well, so that the table's schema does not depend on whether something failed.
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 import traceback
@@ -178,6 +179,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     attempt(task.start, task.stop)
     outcomes, occupancy, alignment = _assemble(scenario, pieces, failures)
+    # A Mesa model and its agents point at each other, so a finished model's arrays are freed
+    # only by the cyclic garbage collector, which runs rarely here: without this, a pool
+    # worker's memory grew by ~40 MB per 25,000-replicate chunk (measured), 2 GB at 1M.
+    gc.collect()
     return ChunkResult(
         index=task.index,
         outcomes=outcomes,
