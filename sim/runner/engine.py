@@ -693,6 +693,7 @@ def _finalize(folder: Path, manifest: dict[str, Any], scenario: Any) -> pd.DataF
         occupancy += occ
         alignment += align
     outcomes = merge_chunk_outcomes(frames)
+    del frames  # the merged table replaces them: hold one copy of a million rows, not two
     n = manifest["chunks"][-1]["stop"]
     ids = outcomes["replicate"].to_numpy(dtype=np.int64)
     if len(ids) != n or not np.array_equal(ids, np.arange(n, dtype=np.int64)):

@@ -27,6 +27,10 @@ def ok_rows(outcomes: pd.DataFrame) -> pd.DataFrame:
     if ERROR_COLUMN not in outcomes.columns:
         return outcomes
     ok = outcomes[ERROR_COLUMN].fillna("") == ""
+    if ok.all():
+        # No failures (the usual case): with copy-on-write this shares the columns instead of
+        # copying a table that may hold a million rows.
+        return outcomes.drop(columns=[ERROR_COLUMN])
     return outcomes.loc[ok].drop(columns=[ERROR_COLUMN]).reset_index(drop=True)
 
 
@@ -71,7 +75,12 @@ def merge_chunk_outcomes(frames: list[pd.DataFrame]) -> pd.DataFrame:
         template = nullable(template)
         frames = [conform(nullable(f), template) for f in frames]
     merged = pd.concat(frames, ignore_index=True)
-    return merged.sort_values("replicate", kind="stable").reset_index(drop=True)
+    ids = merged["replicate"].to_numpy()
+    if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
+        # Chunks hold consecutive ranges and arrive here in chunk order, so this is a safety
+        # net; skipping the sort when it is not needed saves a copy of the whole table.
+        merged = merged.sort_values("replicate", kind="stable").reset_index(drop=True)
+    return merged
 
 
 def read_chunk(folder: Path, index: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
