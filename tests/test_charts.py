@@ -141,7 +141,11 @@ def test_probabilities_chart_draws_estimates_and_wilson_intervals() -> None:
     summary = summarize(fake_outcomes())
     fig = probabilities_chart(summary, INFO)
     ax = fig.axes[0]
-    rows = summary[(summary["kind"] == "probability") & ~summary["outcome"].str.startswith("end_")]
+    rows = summary[
+        (summary["kind"] == "probability")
+        & ~summary["outcome"].str.startswith("end_")
+        & ~summary["outcome"].str.endswith("=none")
+    ]
     bars = next(c for c in ax.containers if isinstance(c, BarContainer))
     assert [b.get_width() for b in bars] == pytest.approx(list(rows["estimate"]))
     assert_intervals(errorbar_extents(ax), rows["ci_low"], rows["ci_high"])
@@ -153,6 +157,16 @@ def test_probabilities_chart_draws_estimates_and_wilson_intervals() -> None:
     assert printed[0].startswith(f"{rows['estimate'].iloc[0]:.3f}")
     assert ax.get_title(loc="left")
     assert_stamped(fig)
+
+
+def test_probabilities_chart_leaves_out_the_none_categories_by_default() -> None:
+    out = fake_outcomes()
+    out["china_blames_incident_on"] = rng(5).choice(["west", "belarus_russia", "none"], len(out))
+    summary = summarize(out)
+    assert "china_blames_incident_on=none" in set(summary["outcome"])
+    labels = [t.get_text() for t in probabilities_chart(summary, INFO).axes[0].get_yticklabels()]
+    assert "china blames incident on: west" in labels
+    assert not [label for label in labels if label.endswith("none")]
 
 
 def test_probabilities_chart_draws_into_a_given_axes_and_selects_rows() -> None:

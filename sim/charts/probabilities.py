@@ -94,7 +94,8 @@ def probabilities_chart(
         info: the run shown.
         ax: axes to draw into; a new figure when None.
         outcomes: the probability rows to show, in this order. Default: every probability row
-            except the end states, which :func:`end_state_chart` shows by severity.
+            except the end states, which :func:`end_state_chart` shows by severity, and the
+            ``=none`` categories (no blockade, no incident: the complements of rows shown).
         title: axes title.
 
     Returns:
@@ -102,7 +103,8 @@ def probabilities_chart(
     """
     rows = headline_probabilities(summary)
     if outcomes is None:
-        rows = rows[~rows["outcome"].astype(str).str.startswith("end_state=")]
+        names = rows["outcome"].astype(str)
+        rows = rows[~names.str.startswith("end_state=") & ~names.str.endswith("=none")]
     else:
         missing = [o for o in outcomes if o not in set(rows["outcome"])]
         if missing:
