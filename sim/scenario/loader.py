@@ -276,6 +276,8 @@ def _load_with_bases(display: str, open_path: str, chain: list[tuple[str, str]])
         raise fail(f"more than {MAX_EXTENDS} files deep in extends")
     if not os.path.lexists(base_open):
         raise fail(f"base file not found: {base_display}")
+    if os.path.isdir(base_open):
+        raise fail(f"{base_display} is a directory, not a base scenario file")
     base = _load_with_bases(base_display, base_open, chain)
     return _merge(base, tree)
 
