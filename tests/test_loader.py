@@ -352,7 +352,7 @@ def test_extends_is_relative_to_the_extending_file(tmp_path: Path, monkeypatch: 
         ),
         (
             {"a.yaml": "extends: sub\n", "sub/x.yaml": "a: 1\n"},
-            "sub: is a directory, not a scenario file",
+            "a.yaml:1: extends: sub is a directory, not a base scenario file",
         ),
     ],
     ids=["self", "three", "missing", "number", "directory"],
