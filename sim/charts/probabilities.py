@@ -123,19 +123,7 @@ def probabilities_chart(
     y = np.arange(len(rows))
     conf = _confidence(summary)
     ax.barh(y, est, height=0.62, color=BAR_COLOR, alpha=0.85, label="estimate")
-    # Caps at exactly 0 or 1 would be cut in half by the axes edge; the intervals never leave
-    # [0, 1], so drawing them unclipped cannot spill over anything.
-    ax.errorbar(
-        est,
-        y,
-        xerr=np.vstack([est - low, high - est]),
-        fmt="none",
-        ecolor=INTERVAL_COLOR,
-        elinewidth=1.2,
-        capsize=3,
-        clip_on=False,
-        label=_interval_label(conf),
-    )
+    _interval_bars(ax, y, est, low, high, horizontal=True, capsize=3, label=_interval_label(conf))
     ax.set_yticks(y, labels=[outcome_label(str(o)) for o in rows["outcome"]])
     ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
     ax.set_xlim(0.0, 1.0)
@@ -215,17 +203,7 @@ def end_state_chart(
     colors = colormaps["OrRd"](np.linspace(0.3, 0.95, len(rows)))
     conf = _confidence(summary)
     ax.bar(x, est, width=0.65, color=colors, edgecolor="0.3", linewidth=0.5)
-    ax.errorbar(
-        x,
-        est,
-        yerr=np.vstack([est - low, high - est]),
-        fmt="none",
-        ecolor=INTERVAL_COLOR,
-        elinewidth=1.2,
-        capsize=4,
-        clip_on=False,
-        label=_interval_label(conf),
-    )
+    _interval_bars(ax, x, est, low, high, horizontal=False, capsize=4, label=_interval_label(conf))
     for xi, e, hi in zip(x, est, high, strict=True):
         _value_label(ax, float(xi), e, hi, colors[xi], horizontal=False)
     ax.set_xticks(x, labels=[name_label(str(s)) for s in rows["state"]])
@@ -306,16 +284,7 @@ def alignment_chart(
         low = shares["ci_low"].to_numpy(dtype=float)
         high = shares["ci_high"].to_numpy(dtype=float)
         ax.barh(y, est, height=height * 0.9, color=color, label=label)
-        ax.errorbar(
-            est,
-            y,
-            xerr=np.vstack([est - low, high - est]),
-            fmt="none",
-            ecolor=INTERVAL_COLOR,
-            elinewidth=1.0,
-            capsize=2,
-            clip_on=False,
-        )
+        _interval_bars(ax, y, est, low, high, horizontal=True, capsize=2, width=1.0)
         for yi, e, hi in zip(y, est, high, strict=True):
             _value_label(ax, yi, e, hi, color, horizontal=True)
     ax.set_yticks(np.arange(len(levels)), labels=[name_label(n) for n in level_names])
@@ -334,3 +303,34 @@ def alignment_chart(
         ax.set_title(f"{title}\n({series[0][0]})", loc="left", fontweight="bold")
     stamp_run_info(fig, info)
     return fig
+
+
+def _interval_bars(
+    ax: Axes,
+    at: np.ndarray,
+    est: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    *,
+    horizontal: bool,
+    capsize: float,
+    width: float = 1.2,
+    label: str | None = None,
+) -> None:
+    """Draw confidence intervals around estimates placed at positions ``at``.
+
+    Caps at exactly 0 or 1 would be cut in half by the axes edge; the intervals never leave
+    [0, 1], so drawing them unclipped cannot spill over anything.
+    """
+    err = np.vstack([est - low, high - est])
+    xy = (est, at) if horizontal else (at, est)
+    ax.errorbar(
+        *xy,
+        **({"xerr": err} if horizontal else {"yerr": err}),
+        fmt="none",
+        ecolor=INTERVAL_COLOR,
+        elinewidth=width,
+        capsize=capsize,
+        clip_on=False,
+        label=label,
+    )
