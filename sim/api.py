@@ -492,12 +492,13 @@ def _run_info_dict(r: RunResult) -> dict[str, Any]:
 def _comparison_infos(a: dict[str, Any], b: dict[str, Any]) -> tuple[Any, Any]:
     from sim.charts.common import RunInfo
 
-    def info(d: dict[str, Any], tag: str) -> Any:
-        return RunInfo(
-            d["scenario"], d["title"], d["replicates"], d["seed"], f"{tag}: {d['label']}"
-        )
+    def info(d: dict[str, Any]) -> Any:
+        # comparison_chart prefixes each run's stamp with "A: " / "B: " itself; a label that
+        # only repeats the scenario name would print it twice.
+        label = d["label"] if d["label"] not in (None, d["scenario"]) else None
+        return RunInfo(d["scenario"], d["title"], d["replicates"], d["seed"], label)
 
-    return info(a, "A"), info(b, "B")
+    return info(a), info(b)
 
 
 def save_comparison(result: ComparisonResult, folder: Path, charts: bool = True) -> None:
