@@ -264,33 +264,34 @@ def run(
     )
     if workers is not None:
         _whole(workers, "workers", 1)
-    with _executor_for(scheduler, executor) as ex:
-        if out is None:
-            with tempfile.TemporaryDirectory(prefix="escalation-run-") as tmp:
-                report = start_run(
-                    spec,
-                    Path(tmp) / "run",
-                    executor=ex,
-                    workers=workers,
-                    progress=progress,
-                    fail_fast=fail_fast,
-                    command=command,
-                )
-                result = load_run(report.folder)
-                result.path = None
-        else:
-            report = start_run(
-                spec,
-                Path(out),
-                executor=ex,
-                workers=workers,
-                progress=progress,
-                fail_fast=fail_fast,
-                command=command,
-            )
-            result = load_run(report.folder)
+    with _executor_for(scheduler, executor) as ex, _run_folder(out) as folder:
+        report = start_run(
+            spec,
+            folder,
+            executor=ex,
+            workers=workers,
+            progress=progress,
+            fail_fast=fail_fast,
+            command=command,
+        )
+        result = load_run(report.folder)
+    if out is None:
+        result.path = None
     result.notes = report.notes
     return result
+
+
+@contextlib.contextmanager
+def _run_folder(out: str | Path | None) -> Iterator[Path]:
+    """``out`` as a path, or a temporary folder deleted afterwards when ``out`` is None.
+
+    In-memory results then come from exactly the code path that writes saved ones.
+    """
+    if out is not None:
+        yield Path(out)
+        return
+    with tempfile.TemporaryDirectory(prefix="escalation-run-") as tmp:
+        yield Path(tmp) / "run"
 
 
 def model_reference(model: str | Callable[..., Any] | None) -> str:

@@ -129,26 +129,17 @@ def ladder_fan_chart(
     for i, name in enumerate(actor_names):
         ax = panel_axes[i]
         q = fan_quantiles(arr[:, i, :])
-        ax.fill_between(
-            days,
-            q["q05"] - _BAND_PAD,
-            q["q95"] + _BAND_PAD,
-            step="mid",
-            color=FAN_COLOR,
-            alpha=0.18,
-            linewidth=0,
-            gid="band90",
-        )
-        ax.fill_between(
-            days,
-            q["q25"] - _BAND_PAD,
-            q["q75"] + _BAND_PAD,
-            step="mid",
-            color=FAN_COLOR,
-            alpha=0.38,
-            linewidth=0,
-            gid="band50",
-        )
+        for lo, hi, alpha, gid in (("q05", "q95", 0.18, "band90"), ("q25", "q75", 0.38, "band50")):
+            ax.fill_between(
+                days,
+                q[lo] - _BAND_PAD,
+                q[hi] + _BAND_PAD,
+                step="mid",
+                color=FAN_COLOR,
+                alpha=alpha,
+                linewidth=0,
+                gid=gid,
+            )
         ax.step(
             days,
             q["median"],
