@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	@PYTHON=$$(tools/find-python) || exit 1; \
 	 if [ ! -x $(PY) ]; then echo "creating $(VENV) with $$PYTHON"; "$$PYTHON" -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,sensitivity]'
+	$(PY) -m pip install --quiet -e '.[test,sensitivity,report,explore]'
 	@touch $@
 
 run: $(VENV)/.installed
