@@ -80,14 +80,14 @@ class Actor(mesa.Agent):
             u[col] += w * features[f]
         return u
 
-    def decide(self, features: np.ndarray, day: int) -> None:
-        """Choose today's move in every world; writes the model's pending moves.
+    def weigh(
+        self, features: np.ndarray, day: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The logit rule without the draw: (K, R) utilities, availability, weights; (R,) total.
 
-        Args:
-            features: (F, R) this actor's view of yesterday's world.
-            day: The day being decided.
+        ``weights / total`` are the choice probabilities. Used by :meth:`decide` and by the
+        model's ``advice`` (a player's or a policy's view of the same rule).
         """
-        m = self.model
         at = self.table
         u = self.utilities(features)
         ok = self.available(features, day)
@@ -100,6 +100,18 @@ class Actor(mesa.Agent):
         z -= z.max(axis=0)
         p = np.exp(z, out=z)
         total = p.sum(axis=0)
+        return u, ok, p, total
+
+    def decide(self, features: np.ndarray, day: int) -> None:
+        """Choose today's move in every world; writes the model's pending moves.
+
+        Args:
+            features: (F, R) this actor's view of yesterday's world.
+            day: The day being decided.
+        """
+        m = self.model
+        at = self.table
+        u, ok, p, total = self.weigh(features, day)
         draw = m.streams.uniform(day, self.index, "choice") * total
         # Inverse CDF over the few moves, row by row: faster than cumsum along a short axis.
         col = np.zeros(p.shape[1], dtype=np.int64)

@@ -79,6 +79,16 @@ class EscalationModel(mesa.Model):
         if seed is None:
             seed = int.from_bytes(os.urandom(4), "little")
         super().__init__(rng=int(seed))
+        # Mesa replaces ``step`` by its own argument-less, time-advancing wrapper; keep that and
+        # let ``step(chosen)`` hand the outside moves to our step through ``_chosen``.
+        self._chosen: Mapping[int, np.ndarray] | None = None
+        mesa_step = self.step
+
+        def step(chosen: Mapping[int, np.ndarray] | None = None) -> None:
+            self._chosen = chosen
+            mesa_step()
+
+        self.step = step  # type: ignore[method-assign]
         if isinstance(scenario, str | os.PathLike | Path):
             from sim.scenario.loader import load_scenario
 
@@ -128,14 +138,27 @@ class EscalationModel(mesa.Model):
         """The last day simulated (0 before the first step)."""
         return self.state.day
 
-    def step(self) -> None:
-        """Advance every world by one day."""
+    def step(self, chosen: Mapping[int, np.ndarray] | None = None) -> None:
+        """Advance every world by one day.
+
+        Args:
+            chosen: Moves decided outside the model (a player, a policy): actor index -> (R,)
+                global move indices that replace the move that actor drew today. They are
+                applied after every actor has drawn (so the other actors' random numbers are
+                unchanged), and injects or border friction that force a move still do.
+        """
+        if chosen is None:
+            chosen, self._chosen = self._chosen, None
         t = self.state.day + 1
         st = self.state
         forced, fired = self._injects(t)
         friction, west_first = self._friction(t, forced)
         for agent, view in zip(self.actor_agents, self._views(t - 1), strict=True):
             agent.decide(view, t)
+        for a, moves in (chosen or {}).items():
+            self.pending[:, a] = moves
+            if self.trace is not None:
+                self.trace.choices[(t, a)]["chosen"] = self.pending[:, a].copy()
         choice = np.where(forced >= 0, forced, self.pending)
         choice = np.where(st.alive[:, None], choice, st.last_move)
         self._apply(t, choice, fired, friction, west_first)
@@ -151,6 +174,34 @@ class EscalationModel(mesa.Model):
         while self.running:
             self.step()
         return self
+
+    def advice(self, actor: int) -> dict[str, Any]:
+        """What an actor sees and how the model would choose for it tomorrow (nothing drawn).
+
+        Returns:
+            A dict with ``day`` (the day to decide), ``actor``, ``features`` ((F, R) the view,
+            after fog), ``feature_names``, ``menu`` ((K,) global move indices),
+            ``move_names`` (their names), ``move_rung`` ((K,) rung indices), ``available``
+            ((K, R) bool), ``utilities`` ((K, R)) and ``probabilities`` ((K, R)) - the
+            model's own decision rule, as :meth:`Actor.weigh` computes it.
+        """
+        day = self.state.day
+        view = next(v for i, v in enumerate(self._views(day)) if i == actor).copy()
+        agent = self.actor_agents[actor]
+        u, ok, p, total = agent.weigh(view, day + 1)
+        at = self.tables.actors[actor]
+        return {
+            "day": day + 1,
+            "actor": actor,
+            "features": view,
+            "feature_names": FEATURE_NAMES,
+            "menu": at.moves.copy(),
+            "move_names": [self.tables.move_names[int(g)] for g in at.moves],
+            "move_rung": at.move_rung.copy(),
+            "available": ok,
+            "utilities": u,
+            "probabilities": p / total,
+        }
 
     # ----------------------------------------------------------------- observation
     def features(self, day: int) -> list[np.ndarray]:
