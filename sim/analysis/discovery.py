@@ -145,10 +145,37 @@ def choose_box(boxes: Sequence[Box], min_coverage: float = DEFAULT_MIN_COVERAGE)
     return max(ok, key=lambda i: (round(boxes[i].density, 12), boxes[i].coverage))
 
 
-def prune(x: np.ndarray, y: np.ndarray, box: Box, min_gain: float = DEFAULT_PRUNE) -> Box:
-    """Drop restrictions that add less than ``min_gain`` to the box's density.
+def quasi_p(x: np.ndarray, y: np.ndarray, box: Box, j: int) -> float:
+    """How likely the box's density is by chance given the box without its limit on ``j``.
 
-    The restriction whose removal costs least density goes first, one at a time.
+    The one-sided binomial tail of the box's hits among its worlds, at the density of the box
+    relaxed on parameter ``j`` (the "quasi-p-value" of Bryant & Lempert 2010, as in the EMA
+    Workbench). A large value means the restriction adds nothing the data can tell apart.
+    """
+    from scipy.stats import binom
+
+    lo0, hi0 = x.min(axis=0), x.max(axis=0)
+    lower, upper = box.lower.copy(), box.upper.copy()
+    lower[j], upper[j] = lo0[j], hi0[j]
+    m_in = _inside(x, box.lower, box.upper)
+    m_relaxed = _inside(x, lower, upper)
+    n_in = int(m_in.sum())
+    hits = int(y[m_in].sum())
+    p_relaxed = float(y[m_relaxed].mean())
+    return float(binom.sf(hits - 1, n_in, p_relaxed))
+
+
+def prune(
+    x: np.ndarray,
+    y: np.ndarray,
+    box: Box,
+    min_gain: float = DEFAULT_PRUNE,
+    max_p: float = 0.05,
+) -> Box:
+    """Drop restrictions that add little: less than ``min_gain`` density, or p > ``max_p``.
+
+    The restriction with the highest quasi-p-value (see :func:`quasi_p`) goes first, one at a
+    time, until every remaining one is both significant and worth ``min_gain``.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -156,15 +183,21 @@ def prune(x: np.ndarray, y: np.ndarray, box: Box, min_gain: float = DEFAULT_PRUN
     total_y = float(y.sum())
     current = box
     while current.restricted:
-        trials = []
+        scored = []
         for j in current.restricted:
             lower, upper = current.lower.copy(), current.upper.copy()
             lower[j], upper[j] = lo0[j], hi0[j]
-            trials.append(_measure(x, y, lower, upper, lo0, hi0, total_y))
-        best = max(trials, key=lambda b: b.density)
-        if current.density - best.density >= min_gain:
+            relaxed = _measure(x, y, lower, upper, lo0, hi0, total_y)
+            gain = current.density - relaxed.density
+            scored.append((quasi_p(x, y, current, j), -gain, relaxed, gain))
+        p, _, relaxed, gain = max(scored, key=lambda t: (t[0], t[1]))
+        weakest_gain = min(scored, key=lambda t: t[3])
+        if p > max_p:
+            current = relaxed
+        elif weakest_gain[3] < min_gain:
+            current = weakest_gain[2]
+        else:
             break
-        current = best
     return current
 
 

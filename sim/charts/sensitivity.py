@@ -76,7 +76,7 @@ def tornado_chart(result: Any, outcome: str, ax: Axes | None = None, top: int = 
             ecolor="0.45",
             capsize=2,
         )
-        ax.set_xlabel("Sobol index (share of the outcome's variance; line: 95% bootstrap interval)")
+        ax.set_xlabel("Sobol index: share of variance (line: 95% bootstrap interval)")
     else:
         mu = df["mu_star"].to_numpy()
         bars = ax.barh(
@@ -91,7 +91,7 @@ def tornado_chart(result: Any, outcome: str, ax: Axes | None = None, top: int = 
             capsize=2,
         )
         ax.plot(df["sigma"], pos, "o", color=FIRST_COLOR, ms=4, label="sigma (interactions)")
-        ax.set_xlabel("Morris mu*: change in the outcome across the factor's range (95% bootstrap)")
+        ax.set_xlabel("Morris mu*: outcome change across the range (line: 95% bootstrap)")
     for bar, h in zip(bars, hatch, strict=True):
         if h:
             bar.set_hatch(h)
@@ -101,18 +101,24 @@ def tornado_chart(result: Any, outcome: str, ax: Axes | None = None, top: int = 
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     kind = "Sobol" if result.method == "sobol" else "Morris"
     noise = result.noise[result.noise["outcome"] == outcome]
-    extra = ""
+    lines = [f"What drives {outcome_label(outcome)} ({kind})"]
     if not noise.empty:
-        extra = f"; noise share {float(noise['noise_share'].iloc[0]):.0%} of replicate variance"
-    ax.set_title(
-        f"What drives {outcome_label(outcome)} ({kind}){extra}\n(hatched: fixed numbers varied "
-        "by the screening range)"
-        if "fixed" in set(df["kind"])
-        else f"What drives {outcome_label(outcome)} ({kind}){extra}",
-        loc="left",
-        fontsize=10,
-        fontweight="bold",
-    )
+        share = float(noise["noise_share"].iloc[0])
+        lines.append(f"chance alone: {share:.0%} of the replicates' variance")
+    if "fixed" in set(df["kind"]):
+        lines.append("hatched: fixed numbers varied by the screening range")
+    ax.set_title(lines[0], loc="left", fontsize=10, fontweight="bold")
+    if len(lines) > 1:
+        ax.text(
+            0.0,
+            1.01,
+            "; ".join(lines[1:]),
+            transform=ax.transAxes,
+            fontsize=8,
+            color="0.3",
+            va="bottom",
+        )
+        ax.set_title(lines[0] + "\n", loc="left", fontsize=10, fontweight="bold")
     info = run_info(result.info)
     if info is not None:
         stamp_run_info(fig, info)
