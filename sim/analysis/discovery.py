@@ -9,7 +9,7 @@ when the box holds fewer than ``mass_min`` of all worlds. Each step is a candida
 *coverage* (the share of all worlds with the outcome that lie inside) and density; the
 trade-off between the two is the peeling trajectory. Pasting is not done.
 
-A box is then chosen (the densest with at least ``min_coverage``), restrictions that add less
+A box is then chosen (the best coverage x density with at least ``min_coverage``), restrictions that add less
 than ``prune`` to its density are dropped, so the rule reads short, and the rule is said in
 words. With ``boxes > 1`` the worlds inside a box are removed and the search repeats
 (covering). Functions here take data (a parameter table and a 0/1 outcome), never a model.
@@ -140,9 +140,17 @@ def peel(
 
 
 def choose_box(boxes: Sequence[Box], min_coverage: float = DEFAULT_MIN_COVERAGE) -> int:
-    """Index of the densest box with at least ``min_coverage`` (ties: the larger coverage)."""
+    """Index of the box with the best coverage x density among those keeping ``min_coverage``.
+
+    Coverage times density is the share of all worlds with the outcome that the box holds,
+    weighted by how pure it is (recall x precision); it picks the knee of the trade-off curve
+    rather than the last, densest and smallest box, which peeling over-fits. Ties go to the
+    larger coverage.
+    """
     ok = [i for i, b in enumerate(boxes) if b.coverage >= min_coverage] or [0]
-    return max(ok, key=lambda i: (round(boxes[i].density, 12), boxes[i].coverage))
+    return max(
+        ok, key=lambda i: (round(boxes[i].coverage * boxes[i].density, 12), boxes[i].coverage)
+    )
 
 
 def quasi_p(x: np.ndarray, y: np.ndarray, box: Box, j: int) -> float:
