@@ -1,0 +1,64 @@
+"""``escalation explore``: the browser explorer, served on this machine only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from pathlib import Path
+
+from sim.errors import UserError
+
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explore`` sub-command."""
+    p = subparsers.add_parser(
+        "explore",
+        help="explore a scenario in the browser: sliders, one world day by day, Monte Carlo",
+        description="Serve the explorer (a Mesa SolaraViz page) on 127.0.0.1 and print its "
+        "address. Pick a scenario from its folder, move parameter sliders, step one world day "
+        "by day, run a 2,000-replicate Monte Carlo beside the unchanged scenario, and save the "
+        "settings as a scenario file that extends the one picked.",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        default="scenarios/baseline.yaml",
+        help="scenario file to open first (its folder is the picker's list)",
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    path = Path(args.scenario)
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    from sim.scenario.loader import load_scenario
+
+    load_scenario(path)  # a bad scenario is a one-line error here, not a broken page
+    _check_port(args.port)
+    os.environ["ESCALATION_EXPLORE_SCENARIO"] = str(path)
+    os.environ["SOLARA_APP"] = "sim.explore.app"
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ["SERVER_NAME"] = "127.0.0.1"
+    os.environ["SERVER_PORT"] = str(args.port)
+    import uvicorn
+
+    config = uvicorn.Config(
+        "solara.server.starlette:app", host="127.0.0.1", port=args.port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    print(f"explorer at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
+    server.run()
+    return 0
+
+
+def _check_port(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise UserError(f"port {port} on 127.0.0.1 is taken; choose another --port") from None
