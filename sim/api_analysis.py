@@ -371,17 +371,24 @@ def save_sensitivity(result: SensitivityResult, folder: Path, charts: bool = Tru
 
 def load_sensitivity(folder: str | Path) -> SensitivityResult:
     """Recompute a finished sensitivity folder's result from its files (no model runs)."""
-    from sim.runner.store import read_outcomes
-
     folder = Path(folder)
     info = _read_info(folder, "sensitivity")
     s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
     design = _design_from(folder, info)
-    rows = read_outcomes(folder / RUN_SUBFOLDER)
+    rows = _read_rows(folder / RUN_SUBFOLDER)
     specs = parse_outcomes(info["outcomes"], rows)
     result = _finish_sensitivity(folder, info, design, rows, specs, s, False, False)
     result.info["folder"] = str(folder)
     return result
+
+
+def _read_rows(run_folder: Path) -> pd.DataFrame:
+    """The outcomes table of a design run's folder."""
+    if _TEMPORARY_IN_PROCESS:
+        return pd.read_parquet(run_folder / "outcomes.parquet")
+    from sim.runner.store import read_outcomes
+
+    return read_outcomes(run_folder)
 
 
 def _scenario_of_run(run_folder: Path) -> dict[str, Any]:
@@ -567,13 +574,11 @@ def save_sweep(result: SweepResult, folder: Path, charts: bool = True) -> list[A
 
 def load_sweep(folder: str | Path) -> SweepResult:
     """Recompute a finished sweep folder's result from its files (no model runs)."""
-    from sim.runner.store import read_outcomes
-
     folder = Path(folder)
     info = _read_info(folder, "sweep")
     s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
     design = grid([parse_vary(v, s) for v in info["vary"]])
-    rows = read_outcomes(folder / RUN_SUBFOLDER)
+    rows = _read_rows(folder / RUN_SUBFOLDER)
     specs = parse_outcomes(info["outcomes"], rows)
     result = _finish_sweep(folder, info, design, rows, specs, False, False)
     result.info["folder"] = str(folder)
