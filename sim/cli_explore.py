@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import threading
+import time
 from pathlib import Path
 
 from sim.errors import UserError
@@ -51,7 +53,16 @@ def _run(args: argparse.Namespace) -> int:
         "solara.server.starlette:app", host="127.0.0.1", port=args.port, log_level="warning"
     )
     server = uvicorn.Server(config)
-    print(f"explorer at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
+
+    def announce() -> None:
+        # The address is printed once the server accepts connections, so that whoever reads
+        # it (a person, a test) can open it at once.
+        while not server.started and not server.should_exit:
+            time.sleep(0.05)
+        if server.started:
+            print(f"explorer at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
     server.run()
     return 0
 

@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -210,26 +211,24 @@ class MonteCarlo:
 def monte_carlo(settings: Settings, replicates: int = MC_REPLICATES) -> MonteCarlo:
     """Run the current settings beside the unchanged scenario, paired on the same seed.
 
-    Both runs go through :func:`sim.api.compare` - the runner of ``escalation run`` and
-    ``escalation compare``, with the same seed handling - in this process.
+    This is :func:`sim.api.compare` taken apart: both sides are :func:`sim.api.run` (the
+    runner of ``escalation run``, with the same seed handling, in this process) and the table
+    is :func:`sim.api.paired_table`. The unchanged side does not change while a student moves
+    sliders, so its run is kept (per file, modification time, seed and size) and reused.
     """
     import time
 
-    from sim.api import compare
+    from sim.api import paired_table
 
     t0 = time.perf_counter()
-    c = compare(
-        settings.base(),
-        settings.scenario(),
-        replicates=replicates,
-        seed=settings.seed,
-        workers=1,
-        charts=False,
-    )
+    a = _unchanged_run(str(Path(settings.path).resolve()), _mtime(settings.path), settings.seed,
+                       replicates)  # fmt: skip
+    b = a if not settings.values else _run(settings.scenario(), settings.seed, replicates)
+    table = paired_table(a, b)
     seconds = time.perf_counter() - t0
-    a_est, a_low, a_high = (_column(c.a.summary, k) for k in ("estimate", "ci_low", "ci_high"))
-    b_est, b_low, b_high = (_column(c.b.summary, k) for k in ("estimate", "ci_low", "ci_high"))
-    diff, d_low, d_high = (_column(c.table, k) for k in ("difference", "ci_low", "ci_high"))
+    a_est, a_low, a_high = (_column(a.summary, k) for k in ("estimate", "ci_low", "ci_high"))
+    b_est, b_low, b_high = (_column(b.summary, k) for k in ("estimate", "ci_low", "ci_high"))
+    diff, d_low, d_high = (_column(table, k) for k in ("difference", "ci_low", "ci_high"))
     names = [o for o in HEADLINE if o in a_est]
     names += [o for o in a_est if o.startswith("end_state=")]
     rows = pd.DataFrame(
@@ -247,6 +246,27 @@ def monte_carlo(settings: Settings, replicates: int = MC_REPLICATES) -> MonteCar
         }
     )
     return MonteCarlo(rows, replicates, seconds, settings.overrides())
+
+
+def _run(scenario: Scenario, seed: int, replicates: int) -> Any:
+    from sim.api import run
+
+    return run(scenario, replicates=replicates, seed=seed, workers=1, charts=False)
+
+
+@lru_cache(maxsize=8)
+def _unchanged_run(path: str, mtime: float, seed: int, replicates: int) -> Any:
+    from sim.scenario.loader import load_scenario
+
+    del mtime  # part of the cache key only: an edited file is run again
+    return _run(load_scenario(path), seed, replicates)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return Path(path).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _column(table: pd.DataFrame, column: str) -> dict[str, float]:
