@@ -106,7 +106,7 @@ def tornado_chart(result: Any, outcome: str, ax: Axes | None = None, top: int = 
         share = float(noise["noise_share"].iloc[0])
         lines.append(f"chance alone: {share:.0%} of the replicates' variance")
     if "fixed" in set(df["kind"]):
-        lines.append("hatched: fixed numbers varied by the screening range")
+        lines.append("hatched: fixed numbers")
     ax.set_title(lines[0], loc="left", fontsize=10, fontweight="bold")
     if len(lines) > 1:
         ax.text(
