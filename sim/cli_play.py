@@ -122,7 +122,10 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
             continue
         game.play(day_moves)
         events = game.public_events()
-        console.print(f"[bold]Day {game.day} ({game.date(game.day)}) played.[/bold]")
+        chose = "; ".join(
+            f"{game.label(x)} chose {game.scenario.moves[m].label}" for x, m in day_moves.items()
+        )
+        console.print(f"[bold]Day {game.day} ({game.date(game.day)}) played:[/bold] {chose}.")
         for e in events:
             console.print(f"  ! {e}")
     console.print(f"[bold]The game is over on day {game.day}.[/bold] Outcomes of this world:")

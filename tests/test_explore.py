@@ -133,6 +133,17 @@ def test_move_a_slider_press_monte_carlo_and_the_bars_change(page):
     seconds = float(info.split("Back in ")[1].split(" s")[0])
     assert seconds > 0
     if os.environ.get("EXPLORER_SCREENSHOT"):
+        # For the README: also weaken the evidence of a staging, which China weighs.
+        paths = [c.path for c in controls(Settings(REPO / SCENARIO).base())]
+        if "incidents.staged_evidence_quality" in paths:
+            sliders.nth(paths.index("incidents.staged_evidence_quality")).focus()
+            page.keyboard.press("End")
+            page.get_by_text("(set)").nth(3).wait_for()
+            page.locator(".mc-button").click()
+            page.wait_for_function(
+                "() => (document.querySelector('.mc-info')?.innerText.match(/=/g) || [])"
+                ".length >= 4"
+            )
         page.get_by_role("button", name="Step").click()
         page.wait_for_selector('.world-day[data-day="1"]')
         for _ in range(5):

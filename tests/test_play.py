@@ -40,7 +40,7 @@ def test_play_as_poland_in_a_terminal_then_the_log_replays(tmp_path, escalation)
         pick = dict(menu)["2"]
         chosen.append(pick)
         child.sendline("2")
-        child.expect(rf"Day {day} \(.*\) played")
+        child.expect(rf"Day {day} \(.*\) played: Poland chose ")
     child.expect(PROMPT)
     child.sendline("whatif 300")
     child.expect(r"What happens from day 3: 300 worlds, every actor played by the model")
