@@ -248,8 +248,13 @@ def _whatif(console: Any, game: Any, words: list[str]) -> None:
     )
     for col in ("outcome", "estimate", "interval"):
         table.add_column(col, justify="left" if col == "outcome" else "right")
+    # The branch starts from the true state; whether the incident was staged is what fog hides
+    # from a seat that does not know the truth, so that row is not shown to it.
+    hidden = set() if game.knows_truth() else {"staged_incident"}
     for _, row in summary.iterrows():
         if row.kind != "probability" and not str(row.outcome).startswith("mean:max_rung"):
+            continue
+        if str(row.outcome) in hidden:
             continue
         if str(row.outcome).endswith("=none"):
             continue

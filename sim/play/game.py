@@ -154,6 +154,10 @@ class Game:
         d = self.decision(seat)
         return {f: float(d.feature(f)[0]) for f in PUBLIC_FEATURES if f in d.feature_names}
 
+    def knows_truth(self) -> bool:
+        """Whether every seat's actor knows who really caused an incident."""
+        return all(self.model.tables.actors[list(ACTORS).index(s)].knows_truth for s in self.seats)
+
     def own_rung(self, seat: str) -> str:
         """The label of the seat's own rung."""
         return self.scenario.ladder[int(self.model.state.rung[0, list(ACTORS).index(seat)])].label
