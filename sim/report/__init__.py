@@ -264,8 +264,16 @@ def _command(m: dict[str, Any], fallback: list[str]) -> str:
     return shlex.join(fallback)
 
 
-def _question(scenario: Any) -> list[str]:
-    out = [f"{scenario.title}."]
+def _question(scenario: Any, ask: str | None = None) -> list[str]:
+    """The question a report answers, then the scenario's own description."""
+    days = getattr(scenario, "horizon_days", None)
+    start = getattr(scenario, "start_date", None)
+    span = f" over {days} days from {start}" if days and start else ""
+    out = [
+        ask
+        or f"What follows, under this model and its stated assumptions, from the scenario "
+        f"\u201c{scenario.title}\u201d{span}?"
+    ]
     desc = " ".join(str(getattr(scenario, "description", "") or "").split())
     if desc:
         out.append(desc)
@@ -327,12 +335,12 @@ def _discovery_drivers(folder: Path) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- builders
 
 
-def _common(scenario: Any, m: dict[str, Any]) -> dict[str, Any]:
+def _common(scenario: Any, m: dict[str, Any], ask: str | None = None) -> dict[str, Any]:
     source = _spec_get(m, "source", "scenario_source")
     overrides = tuple(_spec_get(m, "overrides") or ())
     rows, note = assumptions_table(scenario, source, overrides)
     return {
-        "question": _question(scenario),
+        "question": _question(scenario, ask),
         "assumptions": rows,
         "provenance_note": note,
         "scenario_label": f"scenario {scenario.name}"
@@ -409,7 +417,11 @@ def build_comparison(folder: Path) -> dict[str, Any]:
             }
         )
     cmd = m.get("command") or []
-    ctx = _common(ra.scenario, m)
+    ask = (
+        f"How do the outcomes of B, \u201c{info['b']['title']}\u201d, differ from those of A, "
+        f"\u201c{info['a']['title']}\u201d, in the same simulated worlds?"
+    )
+    ctx = _common(ra.scenario, m, ask)
     ctx["scenario_label"] = f"run A ({info['a'].get('label')}); B differs as its label says"
     return {
         **ctx,
@@ -502,7 +514,11 @@ def build_sensitivity(folder: Path) -> dict[str, Any]:
         f"each, seed {info['seed']}."
     )
     fallback = ["escalation", "sensitivity", str(info.get("source"))]
-    ctx = _common(scenario, m)
+    ask = (
+        f"Which of the assumptions of \u201c{scenario.title}\u201d drive "
+        f"{', '.join(res.outcomes)}, and how much of their spread is chance?"
+    )
+    ctx = _common(scenario, m, ask)
     return {
         **ctx,
         "title": f"What drives {scenario.title}",
@@ -555,8 +571,12 @@ def build_sweep(folder: Path) -> dict[str, Any]:
         where = ", ".join(f"{x:.4g}" for x in xs) if xs else "nowhere in the range"
         crossings.append(f"{o} crosses {res.threshold:g} at {res.keys[0]} = {where}.")
     figs = [_fig(res.plot(outcome=o), f"{o} along the sweep.") for o in res.outcomes]
+    ask = (
+        f"How do {', '.join(res.outcomes)} respond to {' and '.join(res.keys)} in "
+        f"\u201c{scenario.title}\u201d?"
+    )
     return {
-        **_common(scenario, m),
+        **_common(scenario, m, ask),
         "title": f"{scenario.title}: sweep of {' and '.join(res.keys)}",
         "kind_label": "Parameter sweep",
         "design_text": f"{info['points']} grid points x {info['replicates_per_point']} "
