@@ -77,6 +77,13 @@ def register(subparsers: Any) -> None:
         help="advanced: replicate function to run instead of sim.model:run_replicates (same "
         "signature; recorded in the manifest; a --resume of such a run must name it again)",
     )
+    p.add_argument(
+        "--policy",
+        action="append",
+        metavar="ACTOR=PERSONA",
+        help="play an actor's seat by a shipped persona (hawk, dove, tit_for_tat), e.g. "
+        "--policy poland=tit_for_tat (repeatable); recorded as the run's model",
+    )
     _set_option(p)
     p.set_defaults(func=cmd_run)
 
@@ -225,6 +232,7 @@ def _terminate_as_interrupt() -> Iterator[None]:
 def cmd_run(args: argparse.Namespace) -> int:
     """``escalation run``."""
     from sim import api
+    from sim.play.runs import policy_model
     from sim.runner.engine import DEFAULT_SEED
     from sim.runner.store import default_run_dir
 
@@ -252,7 +260,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         options = execution_options(args, command)
         folder = Path(args.resume)
         with _interrupt_hint(folder), _terminate_as_interrupt():
-            result = api.resume(folder, model=args.model, options=options)
+            model = policy_model(args.policy, args.model)
+            result = api.resume(folder, model=model, options=options)
     else:
         if args.scenario is None:
             raise UserError("give a scenario file to run (or --resume DIR)")
@@ -286,7 +295,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 max_replicates=max_reps,
                 overrides=_overrides(args),
                 charts=not args.no_charts,
-                model=args.model,
+                model=policy_model(args.policy, args.model),
                 options=options,
             )
     print(format_run(result))

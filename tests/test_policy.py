@@ -112,3 +112,34 @@ def test_external_policies_are_checked(scenario):
     with pytest.raises(UserError, match="unknown actor"):
         resolve_policies({"atlantis": "hawk"})
     assert set(PERSONAS) == {"hawk", "dove", "tit_for_tat"}
+
+
+def test_run_policy_through_the_cli_moves_outcomes_its_way(escalation, tmp_path):
+    """``escalation run --policy`` and ``escalation compare`` of the folders, paired."""
+    common = ["-n", "1500", "--seed", "12", "--quiet", "--no-charts", "--workers", "1"]
+    runs = {}
+    for name, extra in (("model", []), ("hawk", ["--policy", "poland=hawk"]),
+                        ("dove", ["--policy", "poland=dove"])):  # fmt: skip
+        out = tmp_path / name
+        r = escalation("run", str(SCENARIO), *common, *extra, "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        runs[name] = out
+    manifest = (runs["hawk"] / "manifest.json").read_text()
+    assert '"sim.play.runs:poland=hawk"' in manifest
+    for name, sign in (("hawk", 1), ("dove", -1)):
+        out = tmp_path / f"cmp-{name}"
+        r = escalation(
+            "compare", str(runs["model"]), str(runs[name]), "-o", str(out), "--no-charts"
+        )
+        assert r.returncode == 0, r.stderr
+        table = pd.read_csv(out / "comparison.csv").set_index("outcome")
+        row = table.loc["mean:max_rung"]
+        assert (row.ci_low > 0) if sign > 0 else (row.ci_high < 0), (name, row.to_dict())
+    # The hawk takes Poland into armed clashes far more often.
+    hawk = pd.read_csv(tmp_path / "cmp-hawk" / "comparison.csv").set_index("outcome")
+    assert hawk.loc["armed_incident", "ci_low"] > 0
+
+    for bad in ("poland", "poland=berserker", "atlantis=hawk"):
+        r = escalation("run", str(SCENARIO), "-n", "10", "--policy", bad, "-o", str(tmp_path / "x"))
+        assert r.returncode == 2, (bad, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
