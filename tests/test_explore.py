@@ -107,6 +107,19 @@ def test_step_the_world_and_the_day_advances(page):
     page.wait_for_selector(f'.world-day[data-day="{start + 2}"]')
     assert f"Day {start + 2} of" in day.inner_text()
     assert page.locator(".world-story").inner_text().strip()
+    # Play runs days on its own until paused.
+    page.get_by_role("button", name="▶").click()
+    page.wait_for_function(
+        f"() => +document.querySelector('.world-day').dataset.day >= {start + 5}"
+    )
+    page.get_by_role("button", name="❚❚").click()
+    page.get_by_role("button", name="▶").wait_for()
+    paused = int(day.get_attribute("data-day"))
+    page.wait_for_timeout(800)
+    assert int(day.get_attribute("data-day")) == paused
+    # Reset builds the world again from day 0.
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_selector('.world-day[data-day="0"]')
 
 
 def test_move_a_slider_press_monte_carlo_and_the_bars_change(page):
