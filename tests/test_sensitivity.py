@@ -239,3 +239,19 @@ def test_cli_names_the_file_and_line_of_a_bad_scenario(escalation, tmp_path) -> 
     assert p.returncode == 2
     assert f"{bad}:3: horizon_days" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_same_seed_same_indices_and_every_point_shares_its_replicate_ids(tmp_path) -> None:
+    import sim
+
+    kw = {"method": "morris", "n": 4, "replicates_per_point": 8}
+    a = sim.sensitivity(TWO, ["staged_incident"], out=tmp_path / "a", **kw)
+    b = sim.sensitivity(TWO, ["staged_incident"], **kw)
+    pd.testing.assert_frame_equal(a.to_df(), b.to_df())
+    rows = pd.read_parquet(tmp_path / "a" / "run" / "outcomes.parquet")
+    ids = rows.groupby("point")["replicate"].apply(tuple)
+    assert len(ids) == a.info["points"] and set(ids) == {tuple(range(8))}
+    # The design's values are the rows' parameter values.
+    unit = pd.read_parquet(tmp_path / "a" / "unit.parquet")
+    p = rows.groupby("point")["param.injects[0].probability"].first().to_numpy()
+    np.testing.assert_allclose(p, unit["injects[0].probability"].to_numpy(), atol=1e-9)
