@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +40,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def explorer():
+def scenario_dir(tmp_path_factory):
+    """A copy of the shipped scenarios, so that "save as scenario" writes beside a copy."""
+    folder = tmp_path_factory.mktemp("explore") / "scenarios"
+    shutil.copytree(REPO / "scenarios", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def explorer(scenario_dir):
     """The explorer's address, served by the real command in a subprocess."""
     from sim.explore import assets
 
@@ -48,7 +57,13 @@ def explorer():
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [*escalation_command(), "explore", SCENARIO, "--port", str(port)],
+        [
+            *escalation_command(),
+            "explore",
+            str(scenario_dir / Path(SCENARIO).name),
+            "--port",
+            str(port),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -114,8 +129,9 @@ def test_step_the_world_and_the_day_advances(page):
     )
     page.get_by_role("button", name="❚❚").click()
     page.get_by_role("button", name="▶").wait_for()
+    page.wait_for_timeout(800)  # a step already under way when pausing may still land
     paused = int(day.get_attribute("data-day"))
-    page.wait_for_timeout(800)
+    page.wait_for_timeout(1000)
     assert int(day.get_attribute("data-day")) == paused
     # Reset builds the world again from day 0.
     page.get_by_role("button", name="Reset").click()
@@ -163,6 +179,23 @@ def test_move_a_slider_press_monte_carlo_and_the_bars_change(page):
             page.get_by_role("button", name="Step").click()
         page.wait_for_timeout(1500)
         page.screenshot(path=os.environ["EXPLORER_SCREENSHOT"], full_page=False)
+
+
+def test_save_as_scenario_and_pick_another_in_the_page(page, scenario_dir):
+    target = scenario_dir / "staged_provocation_explored.yaml"
+    page.get_by_role("button", name="Save as scenario").click()
+    page.get_by_text("saved ").wait_for()
+    assert "extends: staged_provocation.yaml" in target.read_text()
+    from sim.scenario.loader import load_scenario
+
+    assert load_scenario(target).name == "staged_provocation_explored"
+    page.get_by_role("button", name="Save as scenario").click()
+    page.get_by_text("file exists").wait_for()
+
+    page.locator(".v-select").first.click()
+    page.get_by_role("option", name=str(scenario_dir / "baseline.yaml")).click()
+    page.get_by_text("One world of 'baseline'").wait_for()
+    page.wait_for_selector('.world-day[data-day="0"]')
 
 
 def test_monte_carlo_is_the_runner_compare(tmp_path):
