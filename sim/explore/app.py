@@ -30,6 +30,7 @@ from sim.explore.model import (
     monte_carlo,
     save_scenario,
     scenario_files,
+    warm,
     world_table,
 )
 
@@ -92,6 +93,12 @@ def Page() -> None:
     # Sliders come from the scenario as picked: a moved parameter is fixed in the settings'
     # scenario and would otherwise lose its slider.
     sliders = solara.use_memo(lambda: controls(settings.base()), [str(settings.path)])
+
+    def start_warm() -> None:
+        warm(settings)
+
+    # Run the unchanged side in the background as soon as a scenario is open.
+    solara.use_effect(start_warm, [str(settings.path)])
 
     def pick(path: str) -> None:
         try:
