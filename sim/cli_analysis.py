@@ -254,6 +254,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{x:.0%}"
+
+
 def _g(x: float) -> str:
     return "nan" if x != x else f"{x:.3f}"
 
@@ -278,10 +282,15 @@ def format_sensitivity(result: Any, top: int = 10) -> str:
         stab = ranking_stability(conv, top)
         lines.append("")
         lines.append(
-            f"{o}: mean {noise['mean']:.3f}; noise share {noise['noise_share']:.0%} of replicate "
-            f"variance, {noise['noise_in_means']:.0%} of the point means' variance; top-{top} "
-            f"ranking at N/2 kept {stab:.0%}"
+            f"{o}: mean {noise['mean']:.3f}; chance alone {_pct(noise['noise_share'])} of the "
+            f"replicates' variance, {_pct(noise['noise_in_means'])} of the point means' "
+            f"(split-half); top-{top} ranking at N/2 kept {_pct(stab)}"
         )
+        if noise["noise_in_means"] > 0.5:
+            lines.append(
+                "  warning: the point means are mostly the particular worlds' noise; these "
+                "indices are not reliable - raise -k (replicates per point)"
+            )
         if not noise["total_variance"] > 0:
             lines.append("  the outcome is the same in every world: nothing to attribute")
             continue

@@ -79,16 +79,33 @@ def test_convergence_uses_nested_designs_and_ranking_is_stable_for_a_clear_case(
 
 def test_noise_share_separates_parameters_from_dice() -> None:
     # Two points, four replicates each: values 0/1 within points, point means 0.25 and 0.75.
-    rows = pd.DataFrame(
-        {"point": [0] * 4 + [1] * 4, "hit": [1, 0, 0, 0, 1, 1, 1, 0]}, dtype="int64"
-    )
+    rows = pd.DataFrame({"point": [0] * 4 + [1] * 4, "hit": [1, 0, 0, 0, 1, 1, 1, 0]})
     rows["hit"] = rows["hit"].astype(bool)
     po = point_outcomes(rows, OutcomeSpec("hit", "hit"), 2)
     assert po.mean.tolist() == [0.25, 0.75]
     n = noise_share(po)
     within, between = 0.1875, 0.0625  # p(1-p) at each point; variance of {0.25, 0.75}
     assert n["noise_share"] == pytest.approx(within / (within + between))
-    assert n["noise_in_means"] == pytest.approx(min(1.0, within / 4 / between))
+    assert n["noise_in_means_independent"] == pytest.approx(min(1.0, within / 4 / between))
+
+
+def test_noise_in_means_is_the_split_half_unreliability_of_the_point_means() -> None:
+    from sim.rng import Streams
+
+    points, k = 200, 40
+    st = Streams(1, np.arange(points * k))
+    p = np.repeat(np.linspace(0.05, 0.95, points), k)
+    rep = np.tile(np.arange(k), points)
+    u = Streams(1, rep).uniform(0, 0, "u")  # common random numbers: the same k worlds
+    crn = pd.DataFrame({"point": np.repeat(np.arange(points), k), "replicate": rep})
+    crn["hit"] = u < p
+    n_crn = noise_share(point_outcomes(crn, OutcomeSpec("hit", "hit"), points))
+    # Under CRN the point means are a monotone function of p for fixed worlds: reliable.
+    assert n_crn["noise_in_means"] < 0.05
+    fresh = crn.copy()
+    fresh["hit"] = st.uniform(0, 0, "v") < 0.5  # nothing depends on the point: all noise
+    n_fresh = noise_share(point_outcomes(fresh, OutcomeSpec("hit", "hit"), points))
+    assert n_fresh["noise_in_means"] > 0.8
 
 
 # ----------------------------------------------------------------------------- factors

@@ -435,18 +435,30 @@ class PointOutcomes:
         mean: float64 (points,): mean of the K replicates at each point.
         within: float64 (points,): variance of the K replicates at each point (population).
         k: Replicates per point.
+        half_a: float64 (points,): mean over the even replicate ids (NaN if none).
+        half_b: float64 (points,): mean over the odd replicate ids (NaN if none).
     """
 
     mean: np.ndarray
     within: np.ndarray
     k: int
+    half_a: np.ndarray | None = None
+    half_b: np.ndarray | None = None
+
+
+def _point_means(pt: np.ndarray, y: np.ndarray, points: int) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.bincount(pt, minlength=points).astype(np.float64)
+    sums = np.bincount(pt, weights=y, minlength=points)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts, counts
 
 
 def point_outcomes(outcomes: pd.DataFrame, spec: OutcomeSpec, points: int) -> PointOutcomes:
     """Mean and within-point variance of an outcome for every design point.
 
     Failed replicates (NaN) are left out of their point's mean; a numeric outcome that is
-    missing by nature (a day that never came) is left out the same way.
+    missing by nature (a day that never came) is left out the same way. The means over the
+    even and the odd replicate ids are kept too, for :func:`noise_share`'s split-half check.
 
     Raises:
         UserError: a design point without any usable replicate.
@@ -454,19 +466,23 @@ def point_outcomes(outcomes: pd.DataFrame, spec: OutcomeSpec, points: int) -> Po
     y = spec.values(outcomes)
     pt = outcomes[POINT_COLUMN].to_numpy(dtype=np.int64)
     ok = ~np.isnan(y)
-    counts = np.bincount(pt[ok], minlength=points).astype(np.float64)
+    mean, counts = _point_means(pt[ok], y[ok], points)
     if (counts == 0).any():
         bad = int(np.flatnonzero(counts == 0)[0])
         raise UserError(
             f"outcome {spec.text}: design point {bad} has no replicate with a value; "
             "choose an outcome every world has (or more replicates per point)"
         )
-    s1 = np.bincount(pt[ok], weights=y[ok], minlength=points)
     s2 = np.bincount(pt[ok], weights=y[ok] ** 2, minlength=points)
-    mean = s1 / counts
     within = np.maximum(s2 / counts - mean**2, 0.0)
     k = round(float(np.median(counts)))
-    return PointOutcomes(mean, within, k)
+    halves: list[np.ndarray | None] = [None, None]
+    if "replicate" in outcomes.columns and k >= 2:
+        even = outcomes["replicate"].to_numpy(dtype=np.int64) % 2 == 0
+        for i, side in enumerate((even, ~even)):
+            m = ok & side
+            halves[i] = _point_means(pt[m], y[m], points)[0]
+    return PointOutcomes(mean, within, k, halves[0], halves[1])
 
 
 def noise_share(po: PointOutcomes) -> dict[str, float]:
@@ -474,18 +490,36 @@ def noise_share(po: PointOutcomes) -> dict[str, float]:
 
     ``noise_share`` is the within-point variance over the total variance of single replicates
     (law of total variance: total = mean within + variance of point means); 1 means the
-    parameters do not matter at all. ``noise_in_means`` is the part of the point means'
-    variance that is still sampling noise (within / K over the variance of the means); the
-    indices are trustworthy only when it is small.
+    parameters do not matter at all.
+
+    ``noise_in_means`` is the share of the point means' variance that belongs to the particular
+    K worlds rather than to the parameters. Under common random numbers the same worlds are
+    used at every point, so this noise is not independent between points and within / K would
+    overstate it; it is measured instead by splitting each point's worlds in two (even and odd
+    replicate ids): with ``r`` the correlation of the two halves' point means across the design,
+    the reliability of the full K is ``2r / (1 + r)`` (Spearman-Brown) and ``noise_in_means`` is
+    one minus it. The indices describe the parameters, not the dice, when it is small.
+    ``noise_in_means_independent`` is the within / K ratio kept for comparison.
     """
     within = float(np.mean(po.within))
     between = float(np.var(po.mean))
     total = within + between
     share = within / total if total > 0 else float("nan")
-    in_means = (within / po.k) / between if between > 0 else float("nan")
+    indep = (within / po.k) / between if between > 0 else float("nan")
+    split = float("nan")
+    if po.half_a is not None and po.half_b is not None:
+        a, b = po.half_a, po.half_b
+        ok = ~(np.isnan(a) | np.isnan(b))
+        if ok.sum() > 2 and np.std(a[ok]) > 0 and np.std(b[ok]) > 0:
+            r = float(np.corrcoef(a[ok], b[ok])[0, 1])
+            reliability = 2 * r / (1 + r) if r > -1 else 0.0
+            split = min(1.0, max(0.0, 1.0 - reliability))
+        elif between > 0:
+            split = 1.0
     return {
         "noise_share": share,
-        "noise_in_means": min(in_means, 1.0) if math.isfinite(in_means) else in_means,
+        "noise_in_means": split,
+        "noise_in_means_independent": min(indep, 1.0) if math.isfinite(indep) else indep,
         "total_variance": total,
         "mean": float(np.mean(po.mean)),
     }

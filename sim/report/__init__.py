@@ -459,7 +459,9 @@ def build_sensitivity(folder: Path) -> dict[str, Any]:
                 "outcome": o,
                 "mean": f"{noise['mean']:.3f}",
                 "noise": f"{noise['noise_share']:.0%}",
-                "noise_means": f"{noise['noise_in_means']:.0%}",
+                "noise_means": "n/a"
+                if noise["noise_in_means"] != noise["noise_in_means"]
+                else f"{noise['noise_in_means']:.0%}",
             }
         )
         if not noise["total_variance"] > 0:
@@ -540,9 +542,11 @@ def build_sensitivity(folder: Path) -> dict[str, Any]:
                 else "."
             ),
             "Chance alone is the within-point variance over the total variance of single "
-            "replicates; noise in the point means is that variance over K, over the variance "
-            "of the point means. Convergence: indices recomputed on the first N/8, N/4, N/2 "
-            "trajectories or base samples.",
+            "replicates. Noise in the point means is the share of their variance that belongs "
+            "to the particular K worlds: one minus the split-half reliability (even against odd "
+            "replicate ids, Spearman-Brown); above 50% the indices are not reliable. "
+            "Convergence: indices recomputed on the first N/8, N/4, N/2 trajectories or base "
+            "samples.",
         ],
         "command": shlex.join(info["command"]) if info.get("command") else shlex.join(fallback),
     }
