@@ -12,7 +12,9 @@ moves apply at once, as in any model step. The game is kept as the list of choic
   draws (``EscalationModel.step(chosen)``);
 * **what happens from here?** is a Monte Carlo of new worlds branched from the current state
   (``start=``) with this world's parameter values, every actor played by the model (or the seats
-  by a persona), summarised by the runner's own summary (Wilson intervals).
+  by a persona). It runs through the runner of ``escalation run`` (:func:`sim.api.run`): the
+  replicate function ``sim.play.runs:branch_<token>`` carries the game's choices as data, so
+  chunks, executors, seeds and the summary (Wilson intervals) are the runner's own.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.model.model import EscalationModel
-from sim.play.policy import Decision, Policy, persona, play_out
+from sim.play.policy import Decision, Policy, persona
 from sim.scenario.schema import ACTORS, Scenario
 
 GAME_FORMAT = "escalation-game/1"
@@ -238,37 +240,61 @@ class Game:
     def whatif(
         self,
         replicates: int = 1000,
-        seat_policies: Mapping[str, str | Policy] | None = None,
+        seat_policies: Mapping[str, str] | None = None,
+        **execution: Any,
     ) -> pd.DataFrame:
         """What happens from here: a Monte Carlo branched from the current state.
 
         New worlds (replicate ids 0..N-1, the game's seed) start from today's state with this
         world's parameter values; every actor is played by the model unless ``seat_policies``
-        names a persona or policy for some actors.
+        names a persona for some actors. The worlds run through the runner of ``escalation
+        run`` (:func:`sim.api.run`) with the replicate function
+        :func:`sim.play.runs.branch_name` names, so the numbers are the runner's.
+
+        Args:
+            replicates: Number of new worlds.
+            seat_policies: Actor name -> persona name for seats not played by the model.
+            execution: Execution options for :func:`sim.api.run` (default: this process).
 
         Returns:
-            The runner's summary table (outcome, estimate, ci_low, ci_high, n, kind).
+            The run's summary table (outcome, estimate, ci_low, ci_high, n, kind).
         """
-        from sim.runner.results import summarize_ok
+        from sim.api import run
+        from sim.play.runs import branch_name
 
         if replicates < 1:
             raise UserError(f"what-if needs at least 1 replicate, got {replicates}")
-        model = self.branch(replicates)
-        if seat_policies:
-            from sim.play.policy import resolve_policies
-
-            play_out(model, resolve_policies(seat_policies))
-        else:
-            model.run()
-        return summarize_ok(model.outcomes())
+        policies = dict(seat_policies or {})
+        model = branch_name(self.replicate, self.seats, self.moves, policies)
+        execution.setdefault("workers", 1)
+        result = run(
+            self.scenario,
+            replicates=replicates,
+            seed=self.seed,
+            charts=False,
+            model=model,
+            **execution,
+        )
+        return result.summary
 
     def branch(self, replicates: int) -> EscalationModel:
         """An ensemble of ``replicates`` worlds starting from this world's current state."""
-        params = {k: float(v[0]) for k, v in self.model.params.items()}
+        return self.branch_model(np.arange(replicates))
+
+    def branch_model(
+        self, replicate_ids: np.ndarray, parameters: Mapping[str, Any] | None = None
+    ) -> EscalationModel:
+        """Worlds with these replicate ids starting from this world's current state.
+
+        They keep this world's parameter values (``parameters`` may replace some, e.g. a
+        design); their own random numbers come from their ids and the game's seed.
+        """
+        params: dict[str, Any] = {k: float(v[0]) for k, v in self.model.params.items()}
+        params.update(parameters or {})
         return EscalationModel(
             self.scenario,
             seed=self.seed,
-            replicate_ids=np.arange(replicates),
+            replicate_ids=replicate_ids,
             parameters=params,
             start=self.model.state,
             collect=False,
