@@ -238,14 +238,19 @@ def test_save_as_scenario_extends_the_picked_one_and_reproduces_it(tmp_path):
 
 
 def test_bad_explore_input_is_one_line_and_exit_2(escalation):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
     for args in (
         ["explore", "scenarios/missing.yaml", "--port", str(_free_port())],
         ["explore", SCENARIO, "--port", "70000"],
+        ["explore", SCENARIO, "--port", str(taken.getsockname()[1])],
     ):
         r = escalation(*args, timeout=60)
         assert r.returncode == 2, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "Traceback" not in r.stderr
+    taken.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

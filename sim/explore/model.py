@@ -383,7 +383,11 @@ def save_scenario(settings: Settings, path: str | os.PathLike[str]) -> Path:
         f"# Run it with: escalation run {target}\n"
     )
     text = header + yaml.safe_dump(child, sort_keys=False, allow_unicode=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        with open(target, "x", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UserError(f"{target}: cannot write ({e.strerror or e})") from None
     want = settings.scenario().model_dump(mode="json", exclude={"name"})
     got = load_scenario(target).model_dump(mode="json", exclude={"name"})
     if got != want:
