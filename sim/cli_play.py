@@ -107,6 +107,10 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
                     console.print("input ended")
                     _save(console, game, log_path)
                     return 1
+                except KeyboardInterrupt:
+                    console.print()
+                    _save(console, game, log_path)
+                    raise
                 result = _command(console, game, seat, line, log_path)
                 if result == "quit":
                     _save(console, game, log_path)
