@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.explore.model import ExplorerModel, Settings, controls, monte_carlo, save_scenario
@@ -181,6 +182,22 @@ def test_move_a_slider_press_monte_carlo_and_the_bars_change(page):
         page.screenshot(path=os.environ["EXPLORER_SCREENSHOT"], full_page=False)
 
 
+def test_a_persona_in_a_seat_plays_the_world_and_the_monte_carlo(page):
+    from sim.scenario.schema import ACTORS
+
+    page.locator(".explore-seats .v-select").nth(list(ACTORS).index("poland")).click()
+    page.get_by_role("option", name="hawk", exact=True).click()
+    page.wait_for_selector('.world-day[data-day="0"]')
+    page.locator(".mc-button").click()
+    page.wait_for_function(
+        "() => document.querySelector('.mc-info')?.innerText.includes('poland=hawk')",
+        timeout=60_000,
+    )
+    a, b = _estimates(page, "a"), _estimates(page, "b")
+    # One rung above the model's own draw every day: far more armed clashes than the model.
+    assert b["armed_incident"] > a["armed_incident"] + 0.2
+
+
 def test_save_as_scenario_and_pick_another_in_the_page(page, scenario_dir):
     target = scenario_dir / "staged_provocation_explored.yaml"
     page.get_by_role("button", name="Save as scenario").click()
@@ -212,6 +229,23 @@ def test_monte_carlo_is_the_runner_compare(tmp_path):
         assert mc.loc[name, "a"] == table.loc[name, "estimate_a"]
         assert mc.loc[name, "b"] == table.loc[name, "estimate_b"]
         assert mc.loc[name, "diff_low"] == table.loc[name, "ci_low"]
+
+
+def test_a_seat_persona_in_the_world_is_the_games_persona():
+    """The explorer's world with poland=hawk is the game's world with the hawk's moves."""
+    from sim.play.game import new_game
+    from sim.play.policy import persona
+
+    settings = Settings(REPO / SCENARIO, seed=5, policies={"poland": "hawk"})
+    world = ExplorerModel(settings)
+    game = new_game(REPO / SCENARIO, ["poland"], seed=5)
+    hawk = persona("hawk")
+    for _ in range(12):
+        move = game.model.tables.move_names[int(hawk(game.decision("poland"))[0])]
+        game.play({"poland": move})
+        world.step()
+    assert np.array_equal(world.state.rung, game.model.state.rung)
+    assert np.array_equal(world.state.last_move, game.model.state.last_move)
 
 
 def test_save_as_scenario_extends_the_picked_one_and_reproduces_it(tmp_path):

@@ -33,6 +33,11 @@ from sim.explore.model import (
     warm,
     world_table,
 )
+from sim.play.policy import PERSONAS
+from sim.scenario.schema import ACTORS
+
+OWN_RULE = "model's own rule"
+"""The choice, for a seat, of no persona."""
 
 SCENARIO_ENV = "ESCALATION_EXPLORE_SCENARIO"
 """The scenario file the page opens with."""
@@ -118,6 +123,16 @@ def Page() -> None:
         settings.values.clear()
         model.value = ExplorerModel(settings)
 
+    def seat(actor: str, persona: str) -> None:
+        if persona in PERSONAS:
+            settings.policies[actor] = persona
+        else:
+            settings.policies.pop(actor, None)
+        model.value = ExplorerModel(settings)
+
+    def seater(actor: str) -> Callable[[str], None]:
+        return lambda persona: seat(actor, persona)
+
     def mover(path: str) -> Callable[[float], None]:
         return lambda value: move(path, value)
 
@@ -166,6 +181,18 @@ def Page() -> None:
                         on_click=forget,
                         text=True,
                     )
+        with (
+            solara.Card("Who plays each actor (the world and the Monte Carlo)"),
+            solara.Column(classes=["explore-seats"]),
+        ):
+            for actor in ACTORS:
+                solara.Select(
+                    actor,
+                    values=[OWN_RULE, *sorted(PERSONAS)],
+                    value=settings.policies.get(actor, OWN_RULE),
+                    on_value=seater(actor),
+                    dense=True,
+                )
         with solara.Card("Save as scenario"):
             solara.InputText("file", value=save_name, on_value=set_save_name)
             solara.Button("Save as scenario", on_click=save, color="primary")

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
@@ -93,15 +94,29 @@ class Settings:
         path: The scenario file.
         seed: Seed of the world and of the Monte Carlo.
         values: Parameter path -> value for the sliders that were moved.
+        policies: Actor name -> persona (``sim.play.PERSONAS``) for seats not played by the
+            model's own rule; the same policy interface as ``escalation play`` and
+            ``escalation run --policy``.
     """
 
     path: Path
     seed: int = DEFAULT_SEED
     values: dict[str, float] = field(default_factory=dict)
+    policies: dict[str, str] = field(default_factory=dict)
 
     def overrides(self) -> list[str]:
         """The moved parameters as ``--set`` overrides."""
         return [f"{k}={_number(v)}" for k, v in sorted(self.values.items())]
+
+    def model_name(self) -> str | None:
+        """The runner's replicate function for the personas (``None``: the model's own)."""
+        from sim.play.runs import policy_model
+
+        return policy_model([f"{a}={p}" for a, p in self.policies.items()])
+
+    def described(self) -> list[str]:
+        """The settings for people: overrides, then ``--policy`` items."""
+        return self.overrides() + [f"--policy {a}={p}" for a, p in self.policies.items()]
 
     def scenario(self) -> Scenario:
         """The scenario with the current settings."""
@@ -129,10 +144,25 @@ class ExplorerModel(EscalationModel):
     """
 
     def __init__(self, settings: Settings):
+        from sim.play.policy import resolve_policies
+
         self.settings = settings
+        self.seat_policies = resolve_policies(settings.policies)
         super().__init__(
             settings.scenario(), seed=settings.seed, replicate_ids=[0], trace=True, collect=False
         )
+
+    def step(self, chosen: Mapping[int, np.ndarray] | None = None) -> None:
+        """Advance the world one day; seats with a persona are played by it."""
+        from sim.play.policy import Decision, checked
+
+        moves = dict(chosen or self._chosen or {})
+        self._chosen = None
+        for a, policy in self.seat_policies.items():
+            if a not in moves:
+                d = Decision.from_model(self, a)
+                moves[a] = checked(d, policy(d))
+        super().step(moves or None)
 
 
 def scenario_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -223,7 +253,8 @@ def monte_carlo(settings: Settings, replicates: int = MC_REPLICATES) -> MonteCar
     t0 = time.perf_counter()
     a = _unchanged_run(str(Path(settings.path).resolve()), _mtime(settings.path), settings.seed,
                        replicates)  # fmt: skip
-    b = a if not settings.values else _run(settings.scenario(), settings.seed, replicates)
+    same = not settings.values and not settings.policies
+    b = a if same else _run(settings.scenario(), settings.seed, replicates, settings.model_name())
     table = paired_table(a, b)
     seconds = time.perf_counter() - t0
     a_est, a_low, a_high = (_column(a.summary, k) for k in ("estimate", "ci_low", "ci_high"))
@@ -245,13 +276,13 @@ def monte_carlo(settings: Settings, replicates: int = MC_REPLICATES) -> MonteCar
             "diff_high": [d_high[o] for o in names],
         }
     )
-    return MonteCarlo(rows, replicates, seconds, settings.overrides())
+    return MonteCarlo(rows, replicates, seconds, settings.described())
 
 
-def _run(scenario: Scenario, seed: int, replicates: int) -> Any:
+def _run(scenario: Scenario, seed: int, replicates: int, model: str | None = None) -> Any:
     from sim.api import run
 
-    return run(scenario, replicates=replicates, seed=seed, workers=1, charts=False)
+    return run(scenario, replicates=replicates, seed=seed, workers=1, charts=False, model=model)
 
 
 _UNCHANGED: dict[tuple[str, float, int, int], Any] = {}
@@ -378,9 +409,10 @@ def save_scenario(settings: Settings, path: str | os.PathLike[str]) -> Path:
                 break
             dest = dest.setdefault(str(k), {})
             node = node[k]
+    policy = "".join(f" --policy {a}={p}" for a, p in settings.policies.items())
     header = (
         f"# Saved by 'escalation explore' from {base.name}: the settings moved in the explorer.\n"
-        f"# Run it with: escalation run {target}\n"
+        f"# Run it with: escalation run {target}{policy}\n"
     )
     text = header + yaml.safe_dump(child, sort_keys=False, allow_unicode=True)
     try:
