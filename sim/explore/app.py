@@ -90,11 +90,10 @@ def Page() -> None:
     message, set_message = solara.use_state("")
     settings: Settings = model.value.settings
     folder = settings.path.parent
-    files = [str(p) for p in scenario_files(folder)]
-    if str(settings.path) not in files:
-        files.insert(0, str(settings.path))
-    default_name = str(folder / f"{settings.path.stem}_explored.yaml")
-    save_name, set_save_name = solara.use_state(default_name)
+    files = [p.name for p in scenario_files(folder)]
+    if settings.path.name not in files:
+        files.insert(0, settings.path.name)
+    save_name, set_save_name = solara.use_state(f"{settings.path.stem}_explored.yaml")
     # Sliders come from the scenario as picked: a moved parameter is fixed in the settings'
     # scenario and would otherwise lose its slider.
     sliders = solara.use_memo(lambda: controls(settings.base()), [str(settings.path)])
@@ -105,15 +104,16 @@ def Page() -> None:
     # Run the unchanged side in the background as soon as a scenario is open.
     solara.use_effect(start_warm, [str(settings.path)])
 
-    def pick(path: str) -> None:
+    def pick(name: str) -> None:
+        path = folder / name
         try:
-            model.value = ExplorerModel(Settings(Path(path), seed=settings.seed))
+            model.value = ExplorerModel(Settings(path, seed=settings.seed))
         except UserError as e:
-            set_message(f"{Path(path).name}: {e}")
+            set_message(f"{name}: {e}")
             return
         set_mc(None)
         set_message("")
-        set_save_name(str(Path(path).parent / f"{Path(path).stem}_explored.yaml"))
+        set_save_name(f"{path.stem}_explored.yaml")
 
     def move(path: str, value: float) -> None:
         settings.values[path] = float(value)
@@ -144,7 +144,9 @@ def Page() -> None:
 
     def save() -> None:
         try:
-            p = save_scenario(settings, save_name)
+            if Path(save_name).name != save_name:
+                raise UserError(f"{save_name}: give a file name; it is saved beside {folder}")
+            p = save_scenario(settings, folder / save_name)
         except UserError as e:
             set_message(str(e))
             return
@@ -159,8 +161,12 @@ def Page() -> None:
 
     with solara.Sidebar():
         with solara.Card("Scenario"):
-            solara.Select("scenario", values=files, value=str(settings.path), on_value=pick)
-            solara.Text(f"seed {settings.seed}")
+            solara.Select("scenario", values=files, value=settings.path.name, on_value=pick)
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"in {escape(str(folder))}/ &middot; seed {settings.seed}",
+                style="font-size: 12px",
+            )
         with solara.Card("Parameters (moved ones are fixed; the others keep their spread)"):
             with solara.Column(classes=["explore-params"]):
                 for c in sliders:
@@ -194,7 +200,9 @@ def Page() -> None:
                     dense=True,
                 )
         with solara.Card("Save as scenario"):
-            solara.InputText("file", value=save_name, on_value=set_save_name)
+            solara.InputText(
+                f"file name (in {folder.name}/)", value=save_name, on_value=set_save_name
+            )
             solara.Button("Save as scenario", on_click=save, color="primary")
 
     with solara.Column(style={"padding": "12px"}):

@@ -57,9 +57,11 @@ class Control:
 
     @property
     def label(self) -> str:
-        """A short label: the path without its section (``poland.resolve``)."""
+        """A short label: ``poland.resolve``, ``staged_evidence_quality``, ``threaten.cost``."""
         parts = self.path.split(".")
-        return ".".join(parts[1:2] + parts[-1:]) if parts[0] == "actors" else self.path
+        if parts[0] == "actors":
+            return ".".join(parts[1:2] + parts[-1:])
+        return ".".join(parts[-2:]) if len(parts) > 2 else parts[-1]
 
 
 def controls(scenario: Scenario) -> list[Control]:
