@@ -30,27 +30,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="scenarios/baseline.yaml",
         help="scenario file to open first (its folder is the picker's list)",
     )
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1")
+    p.add_argument("--port", metavar="P", help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.runner.options import parse_int
+
     path = Path(args.scenario)
-    if not 0 < args.port < 65536:
-        raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    port = parse_int(args.port, "--port", 1, 65535) or DEFAULT_PORT
     from sim.scenario.loader import load_scenario
 
     load_scenario(path)  # a bad scenario is a one-line error here, not a broken page
-    _check_port(args.port)
+    _check_port(port)
     os.environ["ESCALATION_EXPLORE_SCENARIO"] = str(path)
     os.environ["SOLARA_APP"] = "sim.explore.app"
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ["SERVER_NAME"] = "127.0.0.1"
-    os.environ["SERVER_PORT"] = str(args.port)
+    os.environ["SERVER_PORT"] = str(port)
     import uvicorn
 
     config = uvicorn.Config(
-        "solara.server.starlette:app", host="127.0.0.1", port=args.port, log_level="warning"
+        "solara.server.starlette:app", host="127.0.0.1", port=port, log_level="warning"
     )
     server = uvicorn.Server(config)
 
@@ -60,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
         while not server.started and not server.should_exit:
             time.sleep(0.05)
         if server.started:
-            print(f"explorer at http://127.0.0.1:{args.port}/ (Ctrl-C to stop)", flush=True)
+            print(f"explorer at http://127.0.0.1:{port}/ (Ctrl-C to stop)", flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     server.run()

@@ -45,8 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ACTOR[,ACTOR...]",
         help="the seats people play (several: hot-seat, one team after another each day)",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the world's seed")
-    p.add_argument("--replicate", "-k", type=int, default=0, help="which replicate's world to play")
+    p.add_argument("--seed", metavar="S", help=f"the world's seed (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--replicate", "-k", metavar="K", help="which replicate's world to play (default 0)"
+    )
     p.add_argument("--log", metavar="FILE", help="where to save the game log")
     p.add_argument("--replay", metavar="LOG", help="replay a saved game log and check it")
     add_set_option(p)
@@ -65,14 +67,17 @@ def _run(args: argparse.Namespace) -> int:
         raise UserError("play needs a scenario file (or --replay LOG)")
     if not args.seats:
         raise UserError("play needs --as ACTOR (e.g. --as poland)")
-    if args.seed < 0:
-        raise UserError(f"--seed must be >= 0, got {args.seed}")
-    if args.replicate < 0:
-        raise UserError(f"--replicate must be >= 0, got {args.replicate}")
     from sim.play.game import new_game, parse_seats
+    from sim.runner.options import parse_int
 
+    seed = parse_int(args.seed, "--seed", 0, 2**63 - 1)
+    replicate = parse_int(args.replicate, "--replicate", 0, 2**62)
     game = new_game(
-        args.scenario, parse_seats(args.seats), args.seed, args.replicate, args.overrides or ()
+        args.scenario,
+        parse_seats(args.seats),
+        DEFAULT_SEED if seed is None else seed,
+        replicate or 0,
+        args.overrides or (),
     )
     log_path = Path(args.log) if args.log else _default_log(game)
     return _loop(console, game, log_path)

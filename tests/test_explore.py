@@ -284,6 +284,7 @@ def test_bad_explore_input_is_one_line_and_exit_2(escalation):
     for args in (
         ["explore", "scenarios/missing.yaml", "--port", str(_free_port())],
         ["explore", SCENARIO, "--port", "70000"],
+        ["explore", SCENARIO, "--port", "http"],
         ["explore", SCENARIO, "--port", str(taken.getsockname()[1])],
     ):
         r = escalation(*args, timeout=60)

@@ -101,6 +101,9 @@ def test_a_tampered_or_broken_log_is_one_line_and_exit_2(tmp_path, escalation):
         ["play", SCENARIO, "--as", "atlantis"],
         ["play", SCENARIO],
         ["play", SCENARIO, "--as", "poland", "--seed", "-1"],
+        ["play", SCENARIO, "--as", "poland", "--seed", "x"],
+        ["play", SCENARIO, "--as", "poland,poland"],
+        ["play", "--replay", "game.json", "--as", "poland"],
         ["play", "--replay", str(tmp_path / "missing.json")],
     ):
         r = escalation(*args)
