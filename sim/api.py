@@ -419,9 +419,15 @@ def load_run(path: str | Path) -> RunResult:
     from sim.scenario.schema import ACTORS
 
     ladder = [r.name for r in scenario.ladder]
+    outcomes = read_outcomes(folder, manifest)
+    summary = read_summary(folder, manifest)
+    _require_columns(folder, "outcomes.parquet", outcomes, ("replicate", "error"))
+    _require_columns(
+        folder, "summary.csv", summary, ("outcome", "estimate", "ci_low", "ci_high", "n", "kind")
+    )
     return RunResult(
-        outcomes=read_outcomes(folder, manifest),
-        summary=read_summary(folder, manifest),
+        outcomes=outcomes,
+        summary=summary,
         occupancy=read_occupancy(folder, list(ACTORS), ladder, manifest),
         alignment_occupancy=read_alignment_occupancy(
             folder, list(scenario.alignment_track), manifest
@@ -430,6 +436,15 @@ def load_run(path: str | Path) -> RunResult:
         path=folder,
         scenario=scenario,
     )
+
+
+def _require_columns(folder: Path, name: str, df: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise RunFolderError(
+            f"{folder / name}: lacks the column(s) {', '.join(missing)}; rebuild it with: "
+            f"escalation run --resume {folder}"
+        )
 
 
 # ----------------------------------------------------------------------------- designs
@@ -680,8 +695,9 @@ def save_comparison(result: ComparisonResult, folder: Path, charts: bool = True)
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(folder, e, "create the folder") from None
-    write_csv(folder / COMPARISON_TABLE, result.table)
+    record = write_csv(folder / COMPARISON_TABLE, result.table)
     info: dict[str, Any] = {
+        "files": {COMPARISON_TABLE: record.model_dump()},
         "a": _run_info_dict(result.a),
         "b": _run_info_dict(result.b),
         "seed": result.a.seed,
@@ -710,21 +726,50 @@ def load_comparison(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     import json
 
+    from sim.runner.store import read_table
+
     folder = Path(folder)
     try:
         info = json.loads((folder / COMPARISON_INFO).read_text(encoding="utf-8"))
-        table = pd.read_csv(
-            folder / COMPARISON_TABLE,
-            keep_default_na=False,
-            na_values=[""],
-        )
-        _ = info["a"]["scenario"], info["b"]["scenario"]
+        if not isinstance(info, dict):
+            raise TypeError("comparison.json is not a JSON object")
+        for side in ("a", "b"):
+            d = info[side]
+            if not (isinstance(d["scenario"], str) and isinstance(d["title"], str)):
+                raise TypeError(f"{side}: scenario and title must be text")
+            for key in ("replicates", "seed"):
+                if isinstance(d[key], bool) or not isinstance(d[key], int):
+                    raise TypeError(f"{side}.{key} must be a whole number")
+        record = (info.get("files") or {}).get(COMPARISON_TABLE)
+        if record is not None:
+            table = read_table(folder, FileRecord.model_validate(record))
+        else:  # written before checksums were recorded
+            table = pd.read_csv(folder / COMPARISON_TABLE, keep_default_na=False, na_values=[""])
+        missing_cols = sorted(_COMPARISON_COLUMNS - set(table.columns))
+        if missing_cols:
+            raise ValueError(f"{COMPARISON_TABLE} lacks columns {', '.join(missing_cols)}")
+        for col in _COMPARISON_COLUMNS - {"outcome", "kind"}:
+            table[col] = pd.to_numeric(table[col], errors="raise")
     except FileNotFoundError as e:
         missing = Path(e.filename).name if e.filename else "a file"
         raise RunFolderError(f"{folder}: not a comparison folder ({missing} missing)") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise RunFolderError(f"{folder}: damaged comparison ({' '.join(str(e).split())})") from None
+    except RunFolderError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        text = " ".join(str(e).split())[:200]
+        raise RunFolderError(f"{folder}: damaged comparison ({text})") from None
     return table, info
+
+
+_COMPARISON_COLUMNS = {
+    "outcome",
+    "kind",
+    "estimate_a",
+    "estimate_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+}
 
 
 def draw_comparison(folder: str | Path) -> list[FileRecord]:

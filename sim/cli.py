@@ -7,8 +7,10 @@ parsers and sets ``func`` (a callable taking the parsed namespace and returning 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sim.errors import UserError
 
@@ -37,10 +39,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 130 interrupted)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; returns the exit status.
+
+    0: done, and every promised file is written; 1: replicates failed (``--fail-fast``, all or
+    more than ``--max-failed``) or a worker died; 2: bad input or an unusable file or folder,
+    one line naming it; 130: interrupted (Ctrl-C or SIGTERM at any point).
+    """
+    previous = _sigterm_as_interrupt()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except UserError as e:
         print(f"error: {e}" if "\n" not in str(e) else str(e), file=sys.stderr)
@@ -48,6 +56,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> Any:
+    """Treat SIGTERM like Ctrl-C for the whole command (exit 130, folders left resumable)."""
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("scenario", nargs="?", help="scenario file (YAML)")
     p.add_argument("--log", metavar="LOG", help="tell the story of a game log (escalation play)")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
-    p.add_argument("--replicate", "-k", type=int, default=0, help="replicate id to replay")
+    p.add_argument("--seed", metavar="S", help=f"the run's seed (default {DEFAULT_SEED})")
+    p.add_argument("--replicate", "-k", metavar="K", help="replicate id to replay (default 0)")
     p.add_argument("--all-days", action="store_true", help="tell every day, not only changes")
-    p.add_argument("--top", type=int, default=3, help="alternatives shown per decision")
+    p.add_argument("--top", metavar="N", help="alternatives shown per decision (default 3)")
     p.add_argument("--json", action="store_true", help="print the outcomes row as JSON only")
     add_set_option(p)
     p.set_defaults(func=_run)
@@ -36,23 +36,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from sim.model.replay import replay
+    from sim.runner.options import parse_int
     from sim.scenario import load_scenario
 
+    top = parse_int(args.top, "--top", 1, 1000) or 3
     if args.log:
         from sim.play.game import load_game
 
-        print(load_game(args.log).narrative(all_days=args.all_days, top=args.top))
+        print(load_game(args.log).narrative(all_days=args.all_days, top=top))
         return 0
     if not args.scenario:
         raise UserError("replay needs a scenario file (or --log LOG)")
-    if args.seed < 0:
-        raise UserError(f"--seed must be >= 0, got {args.seed}")
-    if args.replicate < 0:
-        raise UserError(f"--replicate must be >= 0, got {args.replicate}")
-    if args.top < 1:
-        raise UserError(f"--top must be >= 1, got {args.top}")
+    # The same checks, bounds and wording as every other command's integer options: seeds
+    # and replicate ids are 64-bit signed integers everywhere, and nothing wraps around.
+    seed = parse_int(args.seed, "--seed", 0)
+    replicate = parse_int(args.replicate, "--replicate", 0)
     scenario = load_scenario(args.scenario, args.overrides or ())
-    r = replay(scenario, args.seed, args.replicate, all_days=args.all_days, top=args.top)
+    r = replay(
+        scenario,
+        DEFAULT_SEED if seed is None else seed,
+        0 if replicate is None else replicate,
+        all_days=args.all_days,
+        top=top,
+    )
     if args.json:
         json.dump({k: _plain(v) for k, v in r.outcomes.items()}, sys.stdout, indent=2)
         print()
@@ -64,6 +70,7 @@ def _run(args: argparse.Namespace) -> int:
 def _plain(v: object) -> object:
     import pandas as pd
 
-    if v is None or (not isinstance(v, str) and pd.isna(v)):
+    if v is None or (not isinstance(v, str) and bool(pd.isna(v))):  # type: ignore[call-overload]
         return None
-    return v.item() if hasattr(v, "item") else v
+    item = getattr(v, "item", None)
+    return item() if callable(item) else v

@@ -155,10 +155,16 @@ def _overrides(args: argparse.Namespace) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------- parsing values
 
 
-def _int(text: str | None, option: str, minimum: int, default: int | None = None) -> int | None:
+def _int(
+    text: str | None,
+    option: str,
+    minimum: int,
+    default: int | None = None,
+    maximum: int = 2**63 - 1,
+) -> int | None:
     from sim.runner.options import parse_int
 
-    value = parse_int(text, option, minimum)
+    value = parse_int(text, option, minimum, maximum)
     return default if value is None else value
 
 
@@ -180,10 +186,10 @@ def execution_options(args: argparse.Namespace, command: list[str]) -> Any:
     from sim.runner.options import ExecutionOptions
 
     return ExecutionOptions(
-        workers=_int(args.workers, "--workers", 1),
+        workers=_int(args.workers, "--workers", 1, maximum=4096),
         chunk_size=_int(getattr(args, "chunk_size", None), "--chunk-size", 1),
         scheduler=getattr(args, "scheduler", None),
-        dask_local=_int(getattr(args, "dask_local", None), "--dask-local", 1),
+        dask_local=_int(getattr(args, "dask_local", None), "--dask-local", 1, maximum=4096),
         progress=_progress(args),
         fail_fast=bool(getattr(args, "fail_fast", False)),
         max_failed=_max_failed(getattr(args, "max_failed", None)),

@@ -374,6 +374,194 @@ def new_manifest(spec: RunSpec, command: tuple[str, ...] | None) -> Manifest:
     )
 
 
+# ----------------------------------------------------------------------------- work limits
+
+PILOT_MIN_REPLICATES = 10_000
+"""Runs of at least this many replicates are estimated by a pilot before they start."""
+
+PILOT_REPLICATES = 200
+"""Replicates the pilot runs (in this process; its rows are not kept)."""
+
+DEFAULT_MAX_SECONDS = 12 * 3600.0
+"""Work limit on estimated wall time (``--yes`` overrides; env ``ESCALATION_MAX_SECONDS``)."""
+
+DEFAULT_MAX_DISK_BYTES = 20 * 2**30
+"""Work limit on estimated disk use (``--yes`` overrides; env ``ESCALATION_MAX_DISK_BYTES``);
+never more than the free space where the folder goes."""
+
+MAX_CHUNKS = 20_000
+"""Most chunks a run folder holds (the manifest lists them all): a hard limit."""
+
+
+class WorkLimitExceeded(UserError):
+    """The pilot estimate exceeds the work limits; rerun with ``--yes`` to start anyway."""
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    """What a run is expected to cost, from a short pilot.
+
+    Attributes:
+        replicates: Replicates (rows) the run computes at most.
+        workers: Workers assumed.
+        seconds_per_replicate: Pilot wall time per replicate on one core.
+        bytes_per_replicate: Disk bytes per replicate (chunk file and final table).
+        seconds: Estimated wall time.
+        disk_bytes: Estimated disk use.
+        free_bytes: Free space on the disk the folder goes to (``None``: unknown).
+    """
+
+    replicates: int
+    workers: int
+    seconds_per_replicate: float
+    bytes_per_replicate: float
+    seconds: float
+    disk_bytes: float
+    free_bytes: int | None
+
+
+def _limit(value: float | None, env: str, default: float) -> float:
+    import os
+
+    if value is not None:
+        return float(value)
+    text = os.environ.get(env)
+    if text:
+        try:
+            return float(text)
+        except ValueError:
+            raise UserError(f"environment variable {env} must be a number, got {text!r}") from None
+    return default
+
+
+def _free_bytes(folder: Path) -> int | None:
+    import shutil
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return shutil.disk_usage(probe).free
+    except OSError:
+        return None
+
+
+def estimate_work(
+    spec: RunSpec, folder: Path, options: ExecutionOptions, design: np.ndarray | None = None
+) -> WorkEstimate:
+    """Time and disk a run needs, from a pilot of :data:`PILOT_REPLICATES` replicates.
+
+    The pilot runs the run's own replicate function on the run's first replicates (first
+    design points), in this process; its rows are thrown away.
+    """
+    from sim.runner.executors import available_cores
+
+    n = spec.replicates if spec.precision is None else spec.max_replicates
+    n = int(n or DEFAULT_MAX_REPLICATES)
+    _, _, text = canonical_scenario(spec.scenario)
+    if spec.design is not None and design is not None:
+        k = spec.design.replicates_per_point
+        pts = max(1, min(len(design), PILOT_REPLICATES // k))
+        task = ChunkTask(
+            0, 0, pts, spec.seed, text, False, spec.model,
+            design_columns=spec.design.columns, design_values=design[:pts],
+            replicates_per_point=k,
+        )  # fmt: skip
+    else:
+        task = ChunkTask(0, 0, min(n, PILOT_REPLICATES), spec.seed, text, False, spec.model)
+    resolve_model(spec.model)  # imported before timing: the import is paid once per worker
+    run_chunk(ChunkTask(0, 0, 1, spec.seed, text, False, spec.model))  # warm up
+    t0 = time.perf_counter()
+    result = run_chunk(task)
+    per_rep = (time.perf_counter() - t0) / max(1, task.size)
+    out = result.outcomes
+    half = max(1, len(out) // 2)
+    full, part = len(parquet_bytes(out)), len(parquet_bytes(out.iloc[:half]))
+    marginal = max(1.0, (full - part) / max(1, len(out) - half))
+    workers = options.workers or available_cores()
+    chunk = spec.chunk_size or default_chunk_size(n)
+    chunks = -(-n // (chunk * (spec.design.replicates_per_point if spec.design else 1)))
+    fixed = (
+        result.occupancy.nbytes + result.alignment_occupancy.nbytes + (full - marginal * len(out))
+    )
+    disk = 2 * marginal * n + chunks * max(0.0, fixed)
+    return WorkEstimate(
+        replicates=n,
+        workers=workers,
+        seconds_per_replicate=per_rep,
+        bytes_per_replicate=2 * marginal,
+        seconds=per_rep * n / workers,
+        disk_bytes=disk,
+        free_bytes=_free_bytes(folder),
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds < 730 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds / (365.25 * 86400):,.0f} years"
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} PB"
+
+
+def check_work(
+    spec: RunSpec, folder: Path, options: ExecutionOptions, design: np.ndarray | None = None
+) -> WorkEstimate | None:
+    """Refuse a run whose pilot estimate exceeds the work limits (unless ``options.yes``).
+
+    Runs under :data:`PILOT_MIN_REPLICATES` replicates are not estimated (they take seconds).
+    Then, and with ``--yes`` too, a plan of more than :data:`MAX_CHUNKS` chunks is refused.
+
+    Raises:
+        WorkLimitExceeded: the estimate is above the time or disk limit, or above the free
+            space where the folder goes.
+        UserError: too many chunks.
+    """
+    n = spec.replicates if spec.precision is None else spec.max_replicates
+    n = int(n or DEFAULT_MAX_REPLICATES)
+    estimate = None
+    if n >= PILOT_MIN_REPLICATES and not options.yes:
+        max_s = _limit(options.max_seconds, "ESCALATION_MAX_SECONDS", DEFAULT_MAX_SECONDS)
+        max_b = _limit(options.max_disk_bytes, "ESCALATION_MAX_DISK_BYTES", DEFAULT_MAX_DISK_BYTES)
+        estimate = estimate_work(spec, folder, options, design)
+        free = estimate.free_bytes
+        over = []
+        if estimate.seconds > max_s:
+            over.append(f"the time limit of {_duration(max_s)}")
+        if estimate.disk_bytes > max_b:
+            over.append(f"the disk limit of {_size(max_b)}")
+        if free is not None and estimate.disk_bytes > free:
+            over.append(f"the {_size(free)} free where {folder} goes")
+        if over:
+            raise WorkLimitExceeded(
+                f"{n:,} replicates would take about {_duration(estimate.seconds)} on "
+                f"{estimate.workers} worker(s) and write about {_size(estimate.disk_bytes)} "
+                f"(from a {PILOT_REPLICATES}-replicate pilot), beyond {' and '.join(over)}; "
+                "ask for fewer replicates, or add --yes to start anyway"
+            )
+    per_unit = spec.design.replicates_per_point if spec.design is not None else 1
+    chunk = spec.chunk_size or default_chunk_size(n)
+    chunks = -(-n // (chunk * per_unit))
+    if chunks > MAX_CHUNKS:
+        raise UserError(
+            f"{n:,} replicates in chunks of {chunk:,} would make {chunks:,} chunks; a run folder "
+            f"holds at most {MAX_CHUNKS:,}: give a larger --chunk-size or fewer replicates"
+        )
+    return estimate
+
+
 # ----------------------------------------------------------------------------- entry points
 
 
@@ -424,6 +612,7 @@ def start_run(spec: RunSpec, folder: Path, options: ExecutionOptions | None = No
             resolve_model(spec.model)
         except ValueError as e:
             raise UserError(str(e)) from None
+    check_work(spec, Path(folder), options)
     manifest = new_manifest(spec, options.command)
     return _start(Path(folder), manifest, options)
 
@@ -493,6 +682,7 @@ def start_design_run(
         update={"scenario": canon, "replicates": points * k, "design": info, "chunk_size": chunk}
     )
     check_spec(spec)
+    check_work(spec, Path(folder), options, values)
     manifest = new_manifest(spec, options.command)
     return _start(Path(folder), manifest, options, design=data)
 

@@ -124,12 +124,15 @@ class StorageError(UserError):
     that know the run folder.
     """
 
-    def __init__(self, path: str | Path, error: OSError, action: str = "write"):
+    def __init__(
+        self, path: str | Path, error: OSError, action: str = "write", advice: str | None = None
+    ):
         self.path = Path(path)
         self.errno = error.errno
-        reason, advice = _IO_REASONS.get(
+        reason, default_advice = _IO_REASONS.get(
             error.errno or -1, (error.strerror or type(error).__name__, "check the path")
         )
+        advice = advice if advice is not None else default_advice
         self.reason = reason
         self.advice = advice
         super().__init__(f"{self.path}: cannot {action} ({reason}); {advice}")
@@ -581,7 +584,12 @@ def folder_lock(folder: Path) -> Iterator[None]:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise StorageError(path, e) from None
+            advice = None
+            if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                advice = (
+                    "the results folder is read-only: copy it somewhere writable and use the copy"
+                )
+            raise StorageError(path, e, "write the folder's lock file", advice) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
