@@ -366,13 +366,14 @@ def load_run(path: str | Path) -> RunResult:
             f"finish it with: escalation run --resume {folder}"
         )
     scenario, _, _ = canonical_scenario_checked(manifest, folder)
-    from sim.scenario.schema import ACTORS
 
     try:
         return RunResult(
             outcomes=read_outcomes(folder),
             summary=read_summary(folder),
-            occupancy=read_occupancy(folder, list(ACTORS), [r.name for r in scenario.ladder]),
+            occupancy=read_occupancy(
+                folder, list(scenario.actors), [r.name for r in scenario.ladder]
+            ),
             alignment_occupancy=read_alignment_occupancy(folder, list(scenario.alignment_track)),
             manifest=manifest,
             path=folder,

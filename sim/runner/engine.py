@@ -678,7 +678,6 @@ def _merged_prefix(folder: Path, last: int) -> pd.DataFrame:
 def _finalize(folder: Path, manifest: dict[str, Any], scenario: Any) -> pd.DataFrame:
     """Build the final files from the chunk files; returns the summary table."""
     from sim.runner.chunks import occupancy_shapes
-    from sim.scenario.schema import ACTORS
 
     n_chunks = len(manifest["chunks"])
     frames = []
@@ -704,7 +703,9 @@ def _finalize(folder: Path, manifest: dict[str, Any], scenario: Any) -> pd.DataF
 
     written = [OUTCOMES, LADDER_OCCUPANCY, ALIGNMENT_OCCUPANCY, SUMMARY]
     write_parquet(folder / OUTCOMES, outcomes)
-    write_parquet(folder / LADDER_OCCUPANCY, occupancy_long(occupancy, list(ACTORS), rungs))
+    write_parquet(
+        folder / LADDER_OCCUPANCY, occupancy_long(occupancy, list(scenario.actors), rungs)
+    )
     write_parquet(folder / ALIGNMENT_OCCUPANCY, alignment_long(alignment, levels))
     write_csv(folder / SUMMARY, summary)
     manifest["charts_error"] = None
