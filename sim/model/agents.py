@@ -50,6 +50,18 @@ def terms(ch: Choices, groups: np.ndarray) -> list[list[tuple[int, int, float]]]
     return out
 
 
+def _group_cols(groups: np.ndarray) -> list[tuple[int, np.ndarray | slice]]:
+    """The columns of each target group (a slice when they are contiguous)."""
+    out: list[tuple[int, np.ndarray | slice]] = []
+    for g in np.unique(groups):
+        cols = np.flatnonzero(groups == g)
+        if cols[-1] - cols[0] + 1 == len(cols):
+            out.append((int(g), slice(int(cols[0]), int(cols[-1]) + 1)))
+        else:
+            out.append((int(g), cols))
+    return out
+
+
 def weigh(
     at: ActorTable,
     ch: Choices,
@@ -62,14 +74,13 @@ def weigh(
     n = x.shape[2]
     threat = F["threat"]
     u = np.empty((len(ch.ids), n))
-    for j in range(len(ch.ids)):
-        g = groups[j]
+    for g, cols in _group_cols(groups):
+        u[cols] = np.multiply.outer(ch.s[cols], at.gain * x[g, threat])
+    u -= np.multiply.outer(ch.s * ch.s, at.aversion)
+    u -= ch.cost_t
+    for j, row in enumerate(fixed):
         uj = u[j]
-        np.multiply(at.gain, x[g, threat], out=uj)
-        uj *= ch.s[j]
-        uj -= ch.s[j] * ch.s[j] * at.aversion
-        uj -= ch.cost_t[j]
-        for gg, f, w in fixed[j]:
+        for gg, f, w in row:
             uj += w * x[gg, f]
     for f, col, w in ch.varying:
         g = groups[col] if FEATURE_NAMES[f] in DIRECTED else 0
@@ -133,7 +144,9 @@ class Actor(mesa.Agent):
         stuck = ~ok.any(axis=0)
         if stuck.any():
             ok[np.argmin(at.menu.rung), stuck] = True
-        z = np.where(ok, np.clip(u, -_U_CAP, _U_CAP) * (1.0 / at.temperature)[None, :], -np.inf)
+        z = np.clip(u, -_U_CAP, _U_CAP)
+        z *= (1.0 / at.temperature)[None, :]
+        np.copyto(z, -np.inf, where=~ok)
         z -= z.max(axis=0)
         p = np.exp(z, out=z)
         p /= p.sum(axis=0)

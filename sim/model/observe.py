@@ -63,8 +63,18 @@ def observe(
     s = t.scenario
     misread = p["fog.posture_misread"]
 
+    # Pair arrays are kept (R, N, N); one contiguous (N, N, R) copy each makes every per-pair
+    # slice below a contiguous row.
+    aimed = np.ascontiguousarray(st.aimed_rung.transpose(2, 1, 0))  # [a, b]: what b aims at a
+    memory = s.dynamics.attack_memory_days
+    recent = (st.force != NONE) & (day - st.force < memory)  # [r, a, b]: a hit b lately
+    attacked_by = np.ascontiguousarray(recent.transpose(2, 1, 0))  # [victim, attacker, r]
+    forces = st.forces(t)
+    facing = np.ascontiguousarray((forces & forces.transpose(0, 2, 1)).transpose(1, 2, 0))
+    hybrid_on = np.ascontiguousarray(st.hybrid.transpose(2, 1, 0))  # [a, b]: b's pressure on a
     # seen[a, b]: the severity a perceives of what b aims at a (fog: a rung off now and then)
     seen = np.zeros((na, na, n))
+    top = t.n_rungs - 1
     for a in range(na):
         advs = t.actors[a].adversaries
         for j, b in enumerate(advs):
@@ -72,14 +82,10 @@ def observe(
                 bits = streams.bits(day + 1, a, f"fog{j // 4}")
             v = ((bits >> np.uint64(16 * (j % 4))) & _FOG_MASK).astype(np.float64) / 65536.0
             shift = (v > 1.0 - misread / 2).astype(np.int64) - (v < misread / 2)
-            r = np.clip(st.aimed_rung[:, b, a] + shift, 0, t.n_rungs - 1)
+            r = aimed[a, b] + shift
+            np.clip(r, 0, top, out=r)
             seen[a, b] = t.severity[r]
     own_threat = seen.max(axis=1)  # (N, R)
-    memory = s.dynamics.attack_memory_days
-    recent = (st.force != NONE) & (day - st.force < memory)  # (R, N, N) [a, b]: a hit b lately
-    attacked_by = np.transpose(recent, (2, 1, 0))  # (N victim, N attacker, R)
-    forces = st.forces(t)
-    facing = forces & np.transpose(forces, (0, 2, 1))  # (R, N, N)
     blockade = st.in_force(t, "transit_blockade")
     belief = st.belief_west(t)
     scale = s.economy.cost_scale_musd
@@ -127,8 +133,8 @@ def observe(
         advs = at.adversaries
         if advs:
             x[F["attacked"]] = attacked_by[a][advs].any(axis=0)
-            x[F["forces_facing"]] = facing[:, a, advs].any(axis=1)
-            x[F["hybrid_pressure"]] = np.minimum(st.hybrid[:, advs, a].sum(axis=1), 1.0)
+            x[F["forces_facing"]] = facing[a][advs].any(axis=0)
+            x[F["hybrid_pressure"]] = np.minimum(hybrid_on[a][advs].sum(axis=0), 1.0)
             x[F["nuclear_signal"]] = nuclear[:, advs].any(axis=1)
         else:
             for f in ("attacked", "forces_facing", "hybrid_pressure", "nuclear_signal"):
@@ -141,7 +147,7 @@ def observe(
             y = gx[g]
             y[F["threat"]] = np.maximum(seen[a, b], 0.0)
             y[F["attacked"]] = attacked_by[a, b]
-            y[F["forces_facing"]] = facing[:, a, b]
-            y[F["hybrid_pressure"]] = st.hybrid[:, b, a]
+            y[F["forces_facing"]] = facing[a, b]
+            y[F["hybrid_pressure"]] = hybrid_on[a, b]
         views.append(View(groups[a], gx))
     return views

@@ -118,6 +118,11 @@ Flag = Literal[
     "nuclear_weapons",
 ]
 
+SettableFlag = Literal[
+    "exercise_active", "incident", "staged_incident", "armed_incident", "article4", "article5"
+]
+"""Flags an inject may raise; the others follow from measures and the context."""
+
 _PARAM_MARK = "scenario-parameter"
 
 
@@ -384,7 +389,7 @@ class Inject(_Node):
     once: bool = True
     force_move: ForceMove | None = None
     shift_belief: ShiftBelief | None = None
-    set_flag: Flag | None = None
+    set_flag: SettableFlag | None = None
     start_measure: StartMeasure | None = None
 
     def model_post_init(self, _ctx: Any) -> None:
@@ -684,7 +689,9 @@ def cross_check(s: Scenario) -> list[Problem]:
     def need(kind: str, name: str, known: list[str], path: tuple[str | int, ...]) -> bool:
         if name not in known:
             options = ", ".join(known) if known else "(none declared)"
-            out.append(Problem(path, f"unknown {kind} '{name}'; expected one of: {options}"))
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.append(Problem(path, f"unknown {kind} '{name}'; expected one of: {options}{hint}"))
             return False
         return True
 
@@ -963,6 +970,33 @@ def _dupes(names: Any) -> Iterator[tuple[int, tuple[int, str]]]:
             first[n] = i
 
 
+def _misspelt_actors(data: Any) -> dict[str, Problem]:
+    """Actors that look like a typo of another actor rather than a new one.
+
+    Actors are declared by name, so ``actors: {chna: {resolve: 0.3}}`` in a file extending
+    base.yaml declares a new actor with almost every key missing. When such an entry has no
+    ``label`` (every declaration needs one) and its name is close to a declared actor, it is
+    reported once, as the typo it almost certainly is.
+    """
+    actors = data.get("actors") if isinstance(data, dict) else None
+    if not isinstance(actors, dict):
+        return {}
+    out: dict[str, Problem] = {}
+    for name, body in actors.items():
+        if not isinstance(name, str) or (isinstance(body, dict) and "label" in body):
+            continue
+        others = [str(k) for k in actors if k != name]
+        close = difflib.get_close_matches(name, others, n=1)
+        if close:
+            out[name] = Problem(
+                ("actors", name),
+                f"unknown key; did you mean '{close[0]}'? (a new actor needs at least label, "
+                "side, resolve, risk_tolerance, stakes, war_aversion, temperature, inertia and "
+                "initial_move)",
+            )
+    return out
+
+
 def validate_scenario(data: Any, source: str | None = None) -> Scenario:
     """Validate a plain tree (already merged and overridden) into a frozen :class:`Scenario`.
 
@@ -973,10 +1007,17 @@ def validate_scenario(data: Any, source: str | None = None) -> Scenario:
     Raises:
         ScenarioError: listing every problem, each with its key path.
     """
+    early = _misspelt_actors(data)
+    if early:
+        data = dict(data)
+        data["actors"] = {k: v for k, v in data["actors"].items() if k not in early}
     try:
         s = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_from_pydantic(e.errors(include_url=False), data), source) from None
+        problems = _from_pydantic(e.errors(include_url=False), data)
+        raise ScenarioError(list(early.values()) + problems, source) from None
+    if early:
+        raise ScenarioError(list(early.values()), source)
     problems = cross_check(s)
     if problems:
         raise ScenarioError(problems, source)
