@@ -151,7 +151,9 @@ def main() -> None:
     import psutil
 
     from sim.runner.dask_executor import DaskExecutor, local_cluster
-    from sim.runner.engine import DEFAULT_CHUNK_SIZE, RunSpec, start_run
+    from sim.runner.engine import DEFAULT_CHUNK_SIZE, start_run
+    from sim.runner.manifest import RunSpec
+    from sim.runner.options import ExecutionOptions as Opts
     from sim.scenario.loader import load_scenario
 
     tree = load_scenario(SCENARIO).model_dump(mode="json", by_alias=True)
@@ -167,7 +169,7 @@ def main() -> None:
     )
 
     def spec(n: int) -> RunSpec:
-        return RunSpec(scenario=tree, seed=1, replicates=n, charts=False)
+        return RunSpec(scenario=tree, seed=1, replicates=n, chunk_size=DEFAULT_CHUNK_SIZE)
 
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as tmp:
         work = Path(tmp)
@@ -180,17 +182,18 @@ def main() -> None:
             print(f"dask scheduler + 2 workers up in {startup:.1f} s (not in the rates below)")
             with DaskExecutor(address) as dask_ex:
                 # The first chunk on a fresh worker pays for importing the model (~1 s).
-                cold = timed(lambda f, n: start_run(spec(n), f, executor=dask_ex), 10_000, work)
+                on_dask = Opts(executor=dask_ex)
+                cold = timed(lambda f, n: start_run(spec(n), f, on_dask), 10_000, work)
                 print(f"first run on the fresh workers (10,000 replicates): {cold:.2f} s\n")
 
                 def dask_local(folder: Path, n: int) -> None:
                     with local_cluster(2, announce=False) as client:
-                        start_run(spec(n), folder, executor=DaskExecutor(client))
+                        start_run(spec(n), folder, Opts(executor=DaskExecutor(client)))
 
                 configs: list[tuple[str, Callable[[Path, int], object]]] = [
-                    ("in-process", lambda f, n: start_run(spec(n), f, workers=1)),
-                    ("pool x2", lambda f, n: start_run(spec(n), f, workers=2)),
-                    ("dask x2", lambda f, n: start_run(spec(n), f, executor=dask_ex)),
+                    ("in-process", lambda f, n: start_run(spec(n), f, Opts(workers=1))),
+                    ("pool x2", lambda f, n: start_run(spec(n), f, Opts(workers=2))),
+                    ("dask x2", lambda f, n: start_run(spec(n), f, Opts(executor=dask_ex))),
                     ("dask-local x2", dask_local),
                 ]
                 print(f"{'replicates':>10}  {'runner':<14} {'rep/s':>8}  {'range':>17}  seconds")

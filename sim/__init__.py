@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.model import EscalationModel
 
-__all__ = ["EscalationModel", "compare", "run"]
+__all__ = ["EscalationModel", "compare", "discover", "report", "run", "sensitivity", "sweep"]
 __version__ = "0.1.0"
 
 
@@ -31,4 +31,8 @@ def __getattr__(name: str) -> Any:
         from sim import api
 
         return getattr(api, name)
+    if name in ("sensitivity", "sweep", "discover", "report"):
+        from sim import api_analysis
+
+        return getattr(api_analysis, name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -29,18 +29,21 @@ import pandas as pd
 from sim.errors import UserError
 from sim.runner.engine import (
     DEFAULT_SEED,
+    Design,
     RunReport,
-    RunSpec,
     canonical_scenario_checked,
-    default_chunk_size,
     resume_run,
+    start_design_run,
     start_run,
 )
-from sim.runner.executors import Executor
-from sim.runner.results import chart_figures, close_figure
+from sim.runner.manifest import Charts, FileRecord, Manifest, RunSpec
+from sim.runner.options import ExecutionOptions, check_int
+from sim.runner.results import chart_figures, close_figure, ok_rows, save_charts
 from sim.runner.store import (
     MANIFEST,
     RunFolderError,
+    StorageError,
+    folder_lock,
     read_alignment_occupancy,
     read_manifest,
     read_occupancy,
@@ -50,17 +53,24 @@ from sim.runner.store import (
     save_figure,
     write_csv,
     write_json,
+    write_manifest,
 )
 
 __all__ = [
     "DEFAULT_SEED",
     "ComparisonResult",
+    "Design",
+    "DesignResult",
+    "ExecutionOptions",
     "RunResult",
     "compare",
+    "draw_charts",
     "load_comparison",
+    "load_design_run",
     "load_run",
     "resume",
     "run",
+    "run_design",
 ]
 
 COMPARISON_TABLE = "comparison.csv"
@@ -90,7 +100,7 @@ class RunResult:
     summary: pd.DataFrame
     occupancy: np.ndarray
     alignment_occupancy: np.ndarray
-    manifest: dict[str, Any]
+    manifest: Manifest
     path: Path | None
     scenario: Any
     notes: list[str] = field(default_factory=list)
@@ -98,23 +108,31 @@ class RunResult:
     @property
     def seed(self) -> int:
         """The run seed."""
-        return int(self.manifest["seed"])
+        return self.manifest.spec.seed
 
     @property
     def replicates(self) -> int:
         """Number of replicates (failed ones included)."""
-        return int(self.manifest["replicates"])
+        return int(self.manifest.replicates or 0)
 
     @property
     def failed(self) -> int:
         """Number of replicates that raised."""
-        return int(self.manifest.get("failed_replicates") or 0)
+        return int(self.manifest.failed_replicates or 0)
 
     @property
     def label(self) -> str:
         """Scenario name, with the ``--set`` overrides if any."""
-        overrides = self.manifest.get("overrides") or []
-        return " ".join([self.scenario.name, *overrides])
+        return " ".join([self.scenario.name, *self.manifest.spec.overrides])
+
+    @property
+    def complete(self) -> bool:
+        """Every promised file (tables and charts) is in the folder."""
+        return self.manifest.is_complete
+
+    def to_df(self) -> pd.DataFrame:
+        """The outcomes table (one row per replicate)."""
+        return self.outcomes
 
     def plot(self, label: str | None = None) -> dict[str, Any]:
         """The standard charts, as ``{name: matplotlib Figure}`` (nothing is written)."""
@@ -176,109 +194,146 @@ def _resolve(scenario: ScenarioLike, overrides: Sequence[str]) -> tuple[dict[str
     raise UserError(f"scenario must be a file path or a Scenario, got {type(scenario).__name__}")
 
 
-@contextlib.contextmanager
-def _executor_for(scheduler: str | None, executor: Executor | None) -> Iterator[Executor | None]:
-    """The executor to use: the one given, a Dask one for ``scheduler``, or ``None`` (local).
-
-    An executor made here for ``scheduler`` is closed again when the run ends.
-    """
-    if scheduler is None:
-        yield executor
-        return
-    if executor is not None:
-        raise UserError("give either scheduler or executor, not both")
-    # A missing Dask installation is reported by DaskExecutor itself as a one-line UserError.
-    from sim.runner.dask_executor import DaskExecutor
-
-    made = DaskExecutor(scheduler)
-    try:
-        yield made
-    finally:
-        made.close()
+def _options(options: ExecutionOptions | None, execution: dict[str, Any]) -> ExecutionOptions:
+    """``options`` with keyword shorthands (``workers=2``) applied."""
+    return ExecutionOptions.from_kwargs(options, **execution)
 
 
 def run(
     scenario: ScenarioLike,
     replicates: int = 1000,
     seed: int = DEFAULT_SEED,
-    workers: int | None = None,
-    chunk_size: int | None = None,
+    *,
     out: str | Path | None = None,
+    overrides: Sequence[str] = (),
     precision: float | None = None,
     max_replicates: int | None = None,
-    overrides: Sequence[str] = (),
-    progress: bool = False,
-    scheduler: str | None = None,
-    *,
-    executor: Executor | None = None,
-    fail_fast: bool = False,
     charts: bool | None = None,
-    command: Sequence[str] | None = None,
     model: str | Callable[..., Any] | None = None,
+    options: ExecutionOptions | None = None,
+    **execution: Any,
 ) -> RunResult:
     """Run a scenario's Monte Carlo experiment.
+
+    What to run is given by the first arguments; how to run it (workers, chunk size, Dask
+    scheduler, progress bar, fail-fast, failure limit) by ``options`` or, as a shorthand, by
+    the same names as keywords (``run(path, workers=2)``); see
+    :class:`~sim.runner.options.ExecutionOptions`. None of those change the results.
 
     Args:
         scenario: A scenario file path, a ``Scenario`` or a scenario tree.
         replicates: Number of replicates (ids 0 .. replicates-1); ignored with ``precision``.
         seed: Run seed; the same seed gives the same results on any machine or worker count.
-        workers: Local worker processes (``None``: all cores; 1: in this process).
-        chunk_size: Replicates per chunk (default: :func:`default_chunk_size`); does not change
-            the results.
-        out: Results folder to create; ``None`` keeps nothing on disk.
+        out: Results folder to create; ``None`` keeps nothing on disk (the run goes through a
+            temporary folder, so its numbers come from exactly the code path of a saved run).
+        overrides: ``key.path=value`` overrides applied to the scenario file.
         precision: Keep adding chunks until every headline probability's interval half-width
             is at most this (or ``max_replicates`` is reached).
         max_replicates: Ceiling for ``precision`` runs (default 1,000,000).
-        overrides: ``key.path=value`` overrides applied to the scenario file.
-        progress: Show a progress bar on stderr.
-        scheduler: Dask scheduler address (needs ``sim.runner.dask_executor``).
-        executor: Any :class:`~sim.runner.executors.Executor` to run chunks on.
-        fail_fast: Raise :class:`~sim.runner.engine.ReplicateFailed` at the first failure.
-        charts: Draw charts into ``out/charts`` (default: when ``out`` is given).
-        command: Command line to record in the manifest.
+        charts: Draw the standard charts into ``out/charts`` (default: when ``out`` is given).
+            The runner writes tables; the charts are drawn here, from the saved tables.
         model: The replicate function, a module-level function with the signature of
             :func:`sim.model.run_replicates` or its ``module:function`` name (default: the
-            project's model). Recorded in the manifest; ``resume`` uses it again.
+            project's model). Recorded in the manifest; ``resume`` needs it named again.
+        options: How to execute.
+        **execution: Shorthand for fields of ``options``.
 
     Returns:
         The finished run.
 
     Raises:
-        UserError: invalid scenario or options, or an occupied ``out`` folder.
+        UserError: invalid scenario or options, an occupied or unwritable ``out`` folder.
+        TooManyFailed: every replicate (or more than ``max_failed``) failed.
     """
+    opts = _options(options, execution)
     tree, source = _resolve(scenario, overrides)
-    n = None if precision is not None else _whole(replicates, "replicates", 1)
-    spec = RunSpec(
+    n = None if precision is not None else check_int(replicates, "replicates", 1)
+    if precision is not None and not isinstance(precision, int | float):
+        raise UserError(f"precision must be a number, got {precision!r}")
+    spec = _spec(
         scenario=tree,
-        seed=_whole(seed, "seed", minimum=0),
+        seed=check_int(seed, "seed", 0),
         replicates=n,
-        chunk_size=_whole(
-            default_chunk_size(n) if chunk_size is None else chunk_size, "chunk size", 1
-        ),
-        precision=precision,
-        max_replicates=max_replicates,
-        charts=(out is not None) if charts is None else charts,
+        precision=None if precision is None else float(precision),
+        max_replicates=None
+        if max_replicates is None
+        else check_int(max_replicates, "max replicates", 1),
+        charts=(out is not None) if charts is None else bool(charts),
         source=source,
         overrides=tuple(overrides),
         model=model_reference(model),
     )
-    if workers is not None:
-        _whole(workers, "workers", 1)
-    with _executor_for(scheduler, executor) as ex, _run_folder(out) as folder:
-        report = start_run(
-            spec,
-            folder,
-            executor=ex,
-            workers=workers,
-            progress=progress,
-            fail_fast=fail_fast,
-            command=command,
-        )
+    with _run_folder(out) as folder:
+        report = start_run(spec, folder, opts)
+        if spec.charts:
+            draw_charts(report.folder)
         result = load_run(report.folder)
     if out is None:
         result.path = None
-    result.notes = report.notes
+    result.notes = report.notes + _chart_notes(result.manifest)
     return result
+
+
+def _spec(**fields: Any) -> RunSpec:
+    """A :class:`RunSpec`, with its validation problems as one-line user errors."""
+    from pydantic import ValidationError
+
+    try:
+        return RunSpec(**fields)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"{where}: {err['msg']}") from None
+
+
+def _chart_notes(manifest: Manifest) -> list[str]:
+    if manifest.charts.status == "failed":
+        return [f"warning: charts not drawn ({manifest.charts.error})"]
+    if manifest.charts.status == "pending":
+        return ["warning: charts not drawn yet (draw them with: escalation plot FOLDER)"]
+    return []
+
+
+def draw_charts(path: str | Path) -> list[FileRecord]:
+    """Draw the standard charts of a finished run folder into ``charts/`` and record them.
+
+    The charts are drawn from the folder's verified tables. While drawing, the manifest says
+    the charts are pending, so an interrupted drawing leaves a folder that is not complete
+    (``escalation plot`` or ``--resume`` draws them again). A drawing bug is recorded in the
+    manifest (``charts.status == 'failed'``) rather than raised: the tables are complete.
+
+    Returns:
+        The records of the chart files written.
+
+    Raises:
+        RunFolderError: not a finished run folder, or a damaged one.
+        StorageError: the charts cannot be written (read-only folder, full disk).
+        FolderLocked: another process is writing the folder.
+    """
+    folder = Path(path)
+    read_manifest(folder)  # a missing or foreign folder: its own message, before the lock
+    with folder_lock(folder):
+        result = load_run(folder)
+        manifest = result.manifest
+        if manifest.spec.design is not None:
+            raise UserError(f"{folder}: a design run has no standard charts")
+        write_manifest(folder, manifest.model_copy(update={"charts": Charts(status="pending")}))
+        records: list[FileRecord] = []
+        if len(ok_rows(result.outcomes)) == 0:
+            charts = Charts(status="failed", error="no replicate succeeded: nothing to chart")
+        else:
+            try:
+                figures = result.plot()
+            except Exception as e:
+                # The results are complete without pictures; a drawing bug must not hold
+                # them hostage. Say so; `escalation plot` retries.
+                error = f"{type(e).__name__}: {' '.join(str(e).split())}"[:300]
+                charts = Charts(status="failed", error=error)
+            else:
+                records = save_charts(figures, folder)
+                charts = Charts(status="drawn", files=tuple(records))
+        write_manifest(folder, manifest.model_copy(update={"charts": charts}))
+    return records
 
 
 @contextlib.contextmanager
@@ -323,64 +378,196 @@ def model_reference(model: str | Callable[..., Any] | None) -> str:
 
 def resume(
     path: str | Path,
-    workers: int | None = None,
-    progress: bool = False,
-    scheduler: str | None = None,
     *,
-    executor: Executor | None = None,
-    fail_fast: bool = False,
-    command: Sequence[str] | None = None,
+    model: str | Callable[..., Any] | None = None,
+    options: ExecutionOptions | None = None,
+    **execution: Any,
 ) -> RunResult:
-    """Finish an interrupted run folder; its scenario and seed come from its manifest.
+    """Make a run folder whole: finish an interrupted run, rebuild damaged tables, draw charts.
+
+    Its scenario, seed and chunk size come from its manifest, which is read as data. A run
+    made with a replicate function other than the project's model resumes only when that
+    function is named again here (``model``): a results folder never chooses code to run.
 
     Raises:
-        RunFolderError: not a run folder, or a damaged one.
+        RunFolderError: not a run folder, a damaged one, or a model not named again.
     """
-    if workers is not None:
-        _whole(workers, "workers", 1)
-    with _executor_for(scheduler, executor) as ex:
-        report: RunReport = resume_run(
-            Path(path),
-            executor=ex,
-            workers=workers,
-            progress=progress,
-            fail_fast=fail_fast,
-            command=command,
-        )
+    opts = _options(options, execution)
+    ref = None if model is None else model_reference(model)
+    report: RunReport = resume_run(Path(path), opts, model=ref)
+    if report.manifest.spec.charts and report.manifest.charts.status == "pending":
+        draw_charts(report.folder)
     result = load_run(report.folder)
-    result.notes = report.notes
+    result.notes = report.notes + _chart_notes(result.manifest)
     return result
 
 
 def load_run(path: str | Path) -> RunResult:
-    """Load a finished run folder.
+    """Load a finished run folder; every table is verified against the manifest first.
 
     Raises:
         RunFolderError: the folder is missing, damaged or its run is not finished.
     """
     folder = Path(path)
     manifest = read_manifest(folder)
-    if manifest.get("status") != "complete":
+    if not manifest.tables_complete:
         raise RunFolderError(
-            f"{folder}: the run is not finished (status {manifest.get('status')}); "
+            f"{folder}: the run is not finished (status {manifest.status}); "
             f"finish it with: escalation run --resume {folder}"
         )
     scenario, _, _ = canonical_scenario_checked(manifest, folder)
+    from sim.scenario.schema import ACTORS
 
-    try:
-        return RunResult(
-            outcomes=read_outcomes(folder),
-            summary=read_summary(folder),
-            occupancy=read_occupancy(
-                folder, list(scenario.actors), [r.name for r in scenario.ladder]
-            ),
-            alignment_occupancy=read_alignment_occupancy(folder, list(scenario.alignment_track)),
-            manifest=manifest,
-            path=folder,
-            scenario=scenario,
+    ladder = [r.name for r in scenario.ladder]
+    outcomes = read_outcomes(folder, manifest)
+    summary = read_summary(folder, manifest)
+    _require_columns(folder, "outcomes.parquet", outcomes, ("replicate", "error"))
+    _require_columns(
+        folder, "summary.csv", summary, ("outcome", "estimate", "ci_low", "ci_high", "n", "kind")
+    )
+    return RunResult(
+        outcomes=outcomes,
+        summary=summary,
+        occupancy=read_occupancy(folder, list(ACTORS), ladder, manifest),
+        alignment_occupancy=read_alignment_occupancy(
+            folder, list(scenario.alignment_track), manifest
+        ),
+        manifest=manifest,
+        path=folder,
+        scenario=scenario,
+    )
+
+
+def _require_columns(folder: Path, name: str, df: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise RunFolderError(
+            f"{folder / name}: lacks the column(s) {', '.join(missing)}; rebuild it with: "
+            f"escalation run --resume {folder}"
         )
-    except (OSError, ValueError) as e:
-        raise RunFolderError(f"{folder}: unreadable results ({' '.join(str(e).split())})") from None
+
+
+# ----------------------------------------------------------------------------- designs
+
+
+@dataclass
+class DesignResult:
+    """A finished design run: every design point on the same replicates (common random numbers).
+
+    Attributes:
+        outcomes: One row per (point, replicate): ``replicate``, ``point``, ``param.<path>``
+            for every design column (and every uncertain parameter), the outcomes, ``error``.
+        design: The design table (one row per point).
+        replicates_per_point: K.
+        manifest: The run's manifest.
+        path: The run folder, or ``None`` when nothing was kept on disk.
+        notes: Remarks about the run.
+    """
+
+    outcomes: pd.DataFrame
+    design: pd.DataFrame
+    replicates_per_point: int
+    manifest: Manifest
+    path: Path | None
+    notes: list[str] = field(default_factory=list)
+
+    def to_df(self) -> pd.DataFrame:
+        """The outcomes table."""
+        return self.outcomes
+
+
+def run_design(
+    scenario: ScenarioLike,
+    design: pd.DataFrame | Design,
+    replicates_per_point: int | None = None,
+    seed: int = DEFAULT_SEED,
+    *,
+    out: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    model: str | Callable[..., Any] | None = None,
+    options: ExecutionOptions | None = None,
+    source: str | None = None,
+    overrides_record: Sequence[str] = (),
+    **execution: Any,
+) -> DesignResult:
+    """Run every point of a parameter design, each on replicates ``0 .. K-1`` with one seed.
+
+    Common random numbers: two design points differ only by their parameter values, so a
+    difference between them measures the parameters, not the dice. The run is chunked by
+    points and, with ``out``, resumable like any run (``resume(out)``); it runs on the process
+    pool or Dask through ``options``.
+
+    Args:
+        scenario: A scenario file path, a ``Scenario`` or a scenario tree.
+        design: One row per design point, one column per dotted parameter path (see
+            :func:`sim.scenario.parameters.declared_parameters`), or a :class:`Design`.
+        replicates_per_point: K (required with a plain table).
+        seed: The seed shared by every point.
+        out: Results folder to create; ``None`` keeps nothing on disk.
+        overrides: ``--set`` overrides of the scenario file.
+        model: The replicate function (see :func:`run`).
+        options: How to execute (``chunk_size`` counts design points).
+        source: Where a scenario given as a tree or object came from (for the record).
+        overrides_record: The overrides already applied to such a tree (for the record).
+        **execution: Shorthand for fields of ``options``.
+
+    Raises:
+        UserError: a column that is not a parameter, non-finite values, bad options.
+    """
+    opts = _options(options, execution)
+    if isinstance(design, Design):
+        if replicates_per_point not in (None, design.replicates_per_point):
+            raise UserError("replicates_per_point differs from the Design's")
+        d = design
+    else:
+        if replicates_per_point is None:
+            raise UserError("give replicates_per_point (K replicates at every design point)")
+        d = Design(design, check_int(replicates_per_point, "replicates per point", 1))
+    tree, resolved_from = _resolve(scenario, overrides)
+    spec = _spec(
+        scenario=tree,
+        seed=check_int(seed, "seed", 0),
+        replicates=None,
+        source=resolved_from or source,
+        overrides=tuple(overrides) or tuple(overrides_record),
+        model=model_reference(model),
+    )
+    with _run_folder(out) as folder:
+        report = start_design_run(spec, d, folder, opts)
+        result = load_design_run(report.folder)
+    if out is None:
+        result.path = None
+    result.notes = report.notes
+    return result
+
+
+def load_design_run(path: str | Path) -> DesignResult:
+    """Load a finished design run folder (tables verified against the manifest).
+
+    Raises:
+        RunFolderError: missing, damaged, unfinished, or not a design run.
+    """
+    from sim.runner.engine import read_design
+
+    folder = Path(path)
+    manifest = read_manifest(folder)
+    info = manifest.spec.design
+    if info is None:
+        raise RunFolderError(f"{folder}: not a design run")
+    if not manifest.tables_complete:
+        raise RunFolderError(
+            f"{folder}: the run is not finished (status {manifest.status}); "
+            f"finish it with: escalation run --resume {folder}"
+        )
+    values = read_design(folder, info)
+    design = pd.DataFrame({c: values[:, j] for j, c in enumerate(info.columns)})
+    return DesignResult(
+        outcomes=read_outcomes(folder, manifest),
+        design=design,
+        replicates_per_point=info.replicates_per_point,
+        manifest=manifest,
+        path=folder,
+    )
 
 
 # ----------------------------------------------------------------------------- comparing
@@ -396,17 +583,13 @@ def compare(
     b: ScenarioLike,
     replicates: int = 1000,
     seed: int = DEFAULT_SEED,
-    workers: int | None = None,
-    chunk_size: int | None = None,
+    *,
     out: str | Path | None = None,
     overrides: Sequence[str] = (),
-    progress: bool = False,
-    scheduler: str | None = None,
-    *,
-    executor: Executor | None = None,
     charts: bool | None = None,
-    command: Sequence[str] | None = None,
     model: str | Callable[..., Any] | None = None,
+    options: ExecutionOptions | None = None,
+    **execution: Any,
 ) -> ComparisonResult:
     """Compare two scenarios on common random numbers (same seed, same replicate ids).
 
@@ -435,21 +618,24 @@ def compare(
     elif any(folders):
         raise UserError("compare needs two scenario files or two run folders, not one of each")
     else:
-        common = dict(
-            replicates=replicates,
-            seed=seed,
-            workers=workers,
-            chunk_size=chunk_size,
-            overrides=overrides,
-            progress=progress,
-            scheduler=scheduler,
-            executor=executor,
-            charts=charts,
-            command=command,
-            model=model,
-        )
-        run_a = run(a, out=out_dir / "a" if out_dir else None, **common)
-        run_b = run(b, out=out_dir / "b" if out_dir else None, **common)
+        opts = _options(options, execution)
+        with contextlib.ExitStack() as stack:
+            if opts.scheduler is not None or opts.dask_local is not None:
+                # One cluster connection (or local cluster) for both runs.
+                from sim.runner.options import open_executor
+
+                ex = stack.enter_context(open_executor(opts))
+                opts = opts.replace(executor=ex, scheduler=None, dask_local=None)
+            common: dict[str, Any] = dict(
+                replicates=replicates,
+                seed=seed,
+                overrides=overrides,
+                charts=charts,
+                model=model,
+                options=opts,
+            )
+            run_a = run(a, out=out_dir / "a" if out_dir else None, **common)
+            run_b = run(b, out=out_dir / "b" if out_dir else None, **common)
     table = paired_table(run_a, run_b)
     result = ComparisonResult(table, run_a, run_b, out_dir)
     if out_dir is not None:
@@ -505,9 +691,13 @@ def _comparison_infos(a: dict[str, Any], b: dict[str, Any]) -> tuple[Any, Any]:
 
 def save_comparison(result: ComparisonResult, folder: Path, charts: bool = True) -> None:
     """Write ``comparison.csv``, ``comparison.json`` and the comparison chart into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / COMPARISON_TABLE, result.table)
-    info = {
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(folder, e, "create the folder") from None
+    record = write_csv(folder / COMPARISON_TABLE, result.table)
+    info: dict[str, Any] = {
+        "files": {COMPARISON_TABLE: record.model_dump()},
         "a": _run_info_dict(result.a),
         "b": _run_info_dict(result.b),
         "seed": result.a.seed,
@@ -536,24 +726,53 @@ def load_comparison(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     """
     import json
 
+    from sim.runner.store import read_table
+
     folder = Path(folder)
     try:
         info = json.loads((folder / COMPARISON_INFO).read_text(encoding="utf-8"))
-        table = pd.read_csv(
-            folder / COMPARISON_TABLE,
-            keep_default_na=False,
-            na_values=[""],
-        )
-        _ = info["a"]["scenario"], info["b"]["scenario"]
+        if not isinstance(info, dict):
+            raise TypeError("comparison.json is not a JSON object")
+        for side in ("a", "b"):
+            d = info[side]
+            if not (isinstance(d["scenario"], str) and isinstance(d["title"], str)):
+                raise TypeError(f"{side}: scenario and title must be text")
+            for key in ("replicates", "seed"):
+                if isinstance(d[key], bool) or not isinstance(d[key], int):
+                    raise TypeError(f"{side}.{key} must be a whole number")
+        record = (info.get("files") or {}).get(COMPARISON_TABLE)
+        if record is not None:
+            table = read_table(folder, FileRecord.model_validate(record))
+        else:  # written before checksums were recorded
+            table = pd.read_csv(folder / COMPARISON_TABLE, keep_default_na=False, na_values=[""])
+        missing_cols = sorted(_COMPARISON_COLUMNS - set(table.columns))
+        if missing_cols:
+            raise ValueError(f"{COMPARISON_TABLE} lacks columns {', '.join(missing_cols)}")
+        for col in _COMPARISON_COLUMNS - {"outcome", "kind"}:
+            table[col] = pd.to_numeric(table[col], errors="raise")
     except FileNotFoundError as e:
         missing = Path(e.filename).name if e.filename else "a file"
         raise RunFolderError(f"{folder}: not a comparison folder ({missing} missing)") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise RunFolderError(f"{folder}: damaged comparison ({' '.join(str(e).split())})") from None
+    except RunFolderError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+        text = " ".join(str(e).split())[:200]
+        raise RunFolderError(f"{folder}: damaged comparison ({text})") from None
     return table, info
 
 
-def draw_comparison(folder: str | Path) -> list[Path]:
+_COMPARISON_COLUMNS = {
+    "outcome",
+    "kind",
+    "estimate_a",
+    "estimate_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+}
+
+
+def draw_comparison(folder: str | Path) -> list[FileRecord]:
     """(Re)draw ``charts/comparison.png`` and ``.svg`` of a comparison folder from its files."""
     from sim.charts import comparison_chart
 
@@ -570,11 +789,3 @@ def default_comparison_dir(a: Any, b: Any, seed: int, root: str | Path = "result
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{safe_name(Path(str(a)).stem)}-vs-{safe_name(Path(str(b)).stem)}-seed{seed}"
     return Path(root) / "compare" / name
-
-
-def _whole(value: Any, what: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise UserError(f"{what} must be a whole number, got {value!r}")
-    if value < minimum:
-        raise UserError(f"{what} must be >= {minimum}, got {value}")
-    return int(value)

@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 from sim.errors import UserError
 
-_COMMAND_MODULES = ("sim.cli_scenario", "sim.cli_run", "sim.cli_replay")
+_COMMAND_MODULES = (
+    "sim.cli_scenario",
+    "sim.cli_run",
+    "sim.cli_replay",
+    "sim.cli_play",
+    "sim.cli_explore",
+    "sim.cli_analysis",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "weighed, its beliefs, the injects that fired, and the replicate's outcomes - which "
         "equal that replicate's row in outcomes.parquet.",
     )
-    p.add_argument("scenario", help="scenario file (YAML)")
+    p.add_argument("scenario", nargs="?", help="scenario file (YAML)")
+    p.add_argument("--log", metavar="LOG", help="tell the story of a game log (escalation play)")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="the run's seed")
     p.add_argument("--replicate", "-k", type=int, default=0, help="replicate id to replay")
     p.add_argument("--all-days", action="store_true", help="tell every day, not only changes")
@@ -37,6 +38,13 @@ def _run(args: argparse.Namespace) -> int:
     from sim.model.replay import replay
     from sim.scenario import load_scenario
 
+    if args.log:
+        from sim.play.game import load_game
+
+        print(load_game(args.log).narrative(all_days=args.all_days, top=args.top))
+        return 0
+    if not args.scenario:
+        raise UserError("replay needs a scenario file (or --log LOG)")
     if args.seed < 0:
         raise UserError(f"--seed must be >= 0, got {args.seed}")
     if args.replicate < 0:

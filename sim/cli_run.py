@@ -66,10 +66,23 @@ def register(subparsers: Any) -> None:
         help="stop at the first replicate that fails (exit status 1) instead of recording it",
     )
     p.add_argument(
+        "--max-failed",
+        metavar="K",
+        help="exit with status 1 when more than K replicates fail (K a count, or a share such "
+        "as 1%%); default: only when every replicate fails",
+    )
+    p.add_argument(
         "--model",
         metavar="MODULE:FUNCTION",
         help="advanced: replicate function to run instead of sim.model:run_replicates (same "
-        "signature; recorded in the manifest)",
+        "signature; recorded in the manifest; a --resume of such a run must name it again)",
+    )
+    p.add_argument(
+        "--policy",
+        action="append",
+        metavar="ACTOR=PERSONA",
+        help="play an actor's seat by a shipped persona (hawk, dove, tit_for_tat), e.g. "
+        "--policy poland=tit_for_tat (repeatable); recorded as the run's model",
     )
     _set_option(p)
     p.set_defaults(func=cmd_run)
@@ -117,27 +130,16 @@ def _execution_options(p: argparse.ArgumentParser, chunk_size: int) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--no-charts", action="store_true", help="do not draw charts")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="start even when the estimated time or disk space exceeds the work limits",
+    )
     try:
         from sim.runner.dask_executor import add_dask_options
     except ImportError:  # Dask support not part of this installation
         return
     add_dask_options(p)
-
-
-@contextlib.contextmanager
-def _executor(args: argparse.Namespace) -> Iterator[Any]:
-    """The Dask executor asked for by --scheduler / --dask-local, else ``None`` (local)."""
-    scheduler = getattr(args, "scheduler", None)
-    dask_local = getattr(args, "dask_local", None)
-    if scheduler is None and dask_local is None:
-        yield None
-        return
-    if args.workers is not None:
-        raise UserError("--workers is for local runs; on a Dask cluster its workers count")
-    from sim.runner.dask_executor import executor_from_options
-
-    with executor_from_options(scheduler, dask_local) as ex:
-        yield ex
 
 
 def _set_option(p: argparse.ArgumentParser) -> None:
@@ -154,15 +156,40 @@ def _overrides(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _int(text: str | None, option: str, minimum: int, default: int | None = None) -> int | None:
+    from sim.runner.options import parse_int
+
+    value = parse_int(text, option, minimum)
+    return default if value is None else value
+
+
+def _max_failed(text: str | None) -> int | float | None:
     if text is None:
-        return default
-    try:
-        value = int(str(text).replace("_", "").replace(",", ""))
-    except ValueError:
-        raise UserError(f"{option} must be a whole number, got {text!r}") from None
-    if value < minimum:
-        raise UserError(f"{option} must be >= {minimum}, got {value}")
-    return value
+        return None
+    t = str(text).strip()
+    if t.endswith("%"):
+        share = _float(t[:-1], "--max-failed")
+        assert share is not None
+        if not 0 <= share < 100:
+            raise UserError(f"--max-failed as a share must be in [0%, 100%), got {text!r}")
+        return share / 100
+    return _int(t, "--max-failed", 0)
+
+
+def execution_options(args: argparse.Namespace, command: list[str]) -> Any:
+    """The :class:`~sim.runner.options.ExecutionOptions` of a command's arguments."""
+    from sim.runner.options import ExecutionOptions
+
+    return ExecutionOptions(
+        workers=_int(args.workers, "--workers", 1),
+        chunk_size=_int(getattr(args, "chunk_size", None), "--chunk-size", 1),
+        scheduler=getattr(args, "scheduler", None),
+        dask_local=_int(getattr(args, "dask_local", None), "--dask-local", 1),
+        progress=_progress(args),
+        fail_fast=bool(getattr(args, "fail_fast", False)),
+        max_failed=_max_failed(getattr(args, "max_failed", None)),
+        yes=bool(getattr(args, "yes", False)),
+        command=tuple(command),
+    )
 
 
 def _float(text: str | None, option: str) -> float | None:
@@ -205,10 +232,10 @@ def _terminate_as_interrupt() -> Iterator[None]:
 def cmd_run(args: argparse.Namespace) -> int:
     """``escalation run``."""
     from sim import api
+    from sim.play.runs import policy_model
     from sim.runner.engine import DEFAULT_SEED
     from sim.runner.store import default_run_dir
 
-    workers = _int(args.workers, "--workers", 1)
     command = ["escalation", *sys.argv[1:]]
     if args.resume is not None:
         given = [
@@ -223,7 +250,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ("--max-replicates", args.max_replicates),
                 ("--set", _overrides(args) or None),
                 ("--no-charts", args.no_charts or None),
-                ("--model", args.model),
             )
             if value is not None
         ]
@@ -231,16 +257,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError(
                 f"--resume takes everything from the run's manifest; drop {', '.join(given)}"
             )
+        options = execution_options(args, command)
         folder = Path(args.resume)
-        with _executor(args) as ex, _interrupt_hint(folder), _terminate_as_interrupt():
-            result = api.resume(
-                folder,
-                workers=workers,
-                progress=_progress(args),
-                fail_fast=args.fail_fast,
-                command=command,
-                executor=ex,
-            )
+        with _interrupt_hint(folder), _terminate_as_interrupt():
+            model = policy_model(args.policy, args.model)
+            result = api.resume(folder, model=model, options=options)
     else:
         if args.scenario is None:
             raise UserError("give a scenario file to run (or --resume DIR)")
@@ -252,8 +273,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UserError("give either -n or --precision, not both")
         replicates = _int(args.replicates, "-n", 1, default=10_000)
         seed = _int(args.seed, "--seed", 0, default=DEFAULT_SEED)
-        chunk = _int(args.chunk_size, "--chunk-size", 1)
         assert replicates is not None and seed is not None
+        options = execution_options(args, command)
         scenario = Path(args.scenario)
         if not scenario.is_file():
             raise UserError(f"{scenario}: no such scenario file")
@@ -264,26 +285,34 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             name = load_scenario(scenario, overrides=_overrides(args)).name
             folder = default_run_dir(name, seed)
-        with _executor(args) as ex, _interrupt_hint(folder), _terminate_as_interrupt():
+        with _interrupt_hint(folder), _terminate_as_interrupt():
             result = api.run(
                 scenario,
                 replicates=replicates,
                 seed=seed,
-                workers=workers,
-                chunk_size=chunk,
                 out=folder,
                 precision=precision,
                 max_replicates=max_reps,
                 overrides=_overrides(args),
-                progress=_progress(args),
-                fail_fast=args.fail_fast,
                 charts=not args.no_charts,
-                command=command,
-                model=args.model,
-                executor=ex,
+                model=policy_model(args.policy, args.model),
+                options=options,
             )
     print(format_run(result))
-    return 0
+    return _exit_status(result)
+
+
+def _exit_status(result: Any) -> int:
+    """0 when every promised file is there; 1 (with a message) when charts are missing."""
+    if result.manifest.is_complete:
+        return 0
+    print(
+        f"error: {result.path}: the tables are complete but not the charts "
+        f"({result.manifest.charts.error or 'not drawn'}); retry with: escalation plot "
+        f"{result.path}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 @contextlib.contextmanager
@@ -302,11 +331,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim.runner.engine import DEFAULT_SEED
 
     folders = [api.is_run_folder(x) for x in (args.a, args.b)]
-    workers = _int(args.workers, "--workers", 1)
     replicates = _int(args.replicates, "-n", 1, default=10_000)
     seed = _int(args.seed, "--seed", 0, default=DEFAULT_SEED)
-    chunk = _int(args.chunk_size, "--chunk-size", 1)
     assert replicates is not None and seed is not None
+    options = execution_options(args, ["escalation", *sys.argv[1:]])
     if all(folders):
         given = [
             opt
@@ -325,20 +353,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
             if not p.exists():
                 raise UserError(f"{p}: no such scenario file or run folder")
     folder = Path(args.out) if args.out else api.default_comparison_dir(args.a, args.b, seed)
-    with _executor(args) as ex, _terminate_as_interrupt():
+    with _terminate_as_interrupt():
         result = api.compare(
             args.a,
             args.b,
             replicates=replicates,
             seed=seed,
-            workers=workers,
-            chunk_size=chunk,
             out=folder,
             overrides=_overrides(args),
-            progress=_progress(args),
             charts=not args.no_charts,
-            command=["escalation", *sys.argv[1:]],
-            executor=ex,
+            options=options,
         )
     print(format_comparison(result))
     return 0
@@ -347,28 +371,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     """``escalation plot``."""
     from sim import api
-    from sim.runner.results import save_charts
 
     folder = Path(args.folder)
-    if (folder / api.COMPARISON_INFO).exists():
-        paths = api.draw_comparison(folder)
-    else:
-        result = api.load_run(folder)
-        paths = save_charts(result.plot(), folder)
-    print(f"{len(paths)} chart files written to {folder / 'charts'}")
+    with _terminate_as_interrupt():
+        if (folder / api.COMPARISON_INFO).exists():
+            records = api.draw_comparison(folder)
+        else:
+            records = api.draw_charts(folder)
+            manifest = api.read_manifest(folder)
+            if manifest.charts.status != "drawn":
+                raise UserError(f"{folder}: charts not drawn ({manifest.charts.error})")
+    print(f"{len(records)} chart files written to {folder / 'charts'}")
     return 0
 
 
 # ----------------------------------------------------------------------------- printing
 
 
-def _pct(x: float) -> str:
+def _pct(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{100 * x:.1f}%"
 
 
-def _num(x: float) -> str:
+def _num(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
@@ -400,7 +426,7 @@ def format_run(result: Any) -> str:
     head = (
         f"{result.scenario.name}: {result.scenario.title}\n"
         f"{result.replicates:,} replicates, seed {result.seed}"
-        + (f", overrides: {' '.join(m['overrides'])}" if m.get("overrides") else "")
+        + (f", overrides: {' '.join(m.spec.overrides)}" if m.spec.overrides else "")
     )
     parts = [head, "", format_summary(result.summary), ""]
     parts += result.notes
@@ -436,13 +462,13 @@ def format_comparison(result: Any) -> str:
     return "\n".join(lines)
 
 
-def _signed(x: float) -> str:
+def _signed(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:+,.3g}" if abs(x) < 1000 else f"{x:+,.0f}"
 
 
-def _pp(x: float) -> str:
+def _pp(x: Any) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{100 * x:+.1f}pp"

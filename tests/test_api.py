@@ -34,7 +34,7 @@ def test_run_in_memory_returns_tables_and_charts():
     # Every replicate stands on exactly one rung per actor and one level per day.
     assert (r.occupancy.sum(axis=2) == 400).all()
     assert (r.alignment_occupancy.sum(axis=1) == 400).all()
-    assert r.manifest["status"] == "complete"
+    assert r.manifest.status == "complete"
     figs = r.plot()
     assert figs and all(isinstance(f, Figure) for f in figs.values())
 
@@ -53,7 +53,7 @@ def test_run_accepts_scenario_objects_trees_and_overrides(tmp_path):
 
     r = api.run(STAGED, replicates=200, seed=9, workers=1, out=tmp_path / "o", charts=False,
                 overrides=["actors.china.resolve=0.9"])  # fmt: skip
-    assert r.manifest["overrides"] == ["actors.china.resolve=0.9"]
+    assert r.manifest.spec.overrides == ("actors.china.resolve=0.9",)
     assert r.scenario.actors["china"].resolve == 0.9
     assert "param.actors.china.resolve" not in r.outcomes.columns  # now fixed, not sampled
     assert r.label == "staged_provocation actors.china.resolve=0.9"
@@ -67,11 +67,12 @@ def test_an_executor_can_be_passed_in():
     a = api.run(BASE, replicates=600, seed=4, chunk_size=200, executor=pool)
     b = api.run(BASE, replicates=600, seed=4, chunk_size=600, workers=1)
     pd.testing.assert_frame_equal(a.outcomes, b.outcomes)
-    assert a.manifest["execution"] == {"executor": "process-pool", "workers": 2}
+    assert a.manifest.execution is not None
+    assert a.manifest.execution.model_dump() == {"executor": "process-pool", "workers": 2}
 
 
 def test_scheduler_and_executor_are_exclusive():
-    with pytest.raises(UserError, match="either scheduler or executor"):
+    with pytest.raises(UserError, match="either scheduler/dask_local or executor"):
         api.run(BASE, replicates=10, scheduler="tcp://127.0.0.1:8786", executor=InProcessExecutor())
 
 
@@ -114,12 +115,14 @@ def test_unfinished_run_loads_only_after_resume(tmp_path):
                 model=fails_on_some, fail_fast=True, charts=False)  # fmt: skip
     with pytest.raises(RunFolderError, match=r"not finished .* --resume"):
         api.load_run(out)
-    # Resuming without --fail-fast records the failures (same replicate function, from the
-    # manifest) and finishes the run.
-    r = api.resume(out, workers=1)
+    # Resuming without --fail-fast records the failures and finishes the run; the replicate
+    # function must be named again (a results folder never chooses code to run).
+    with pytest.raises(RunFolderError, match=r"--model \S+:fails_on_some"):
+        api.resume(out, workers=1)
+    r = api.resume(out, workers=1, model=fails_on_some)
     assert r.failed == 3 and r.replicates == 300
     before = {p.name: p.read_bytes() for p in out.glob("*.parquet")}
     # Resuming a finished run changes nothing.
-    again = api.resume(out)
+    again = api.resume(out, model=fails_on_some)
     assert again.notes == ["the run was already complete"]
     assert {p.name: p.read_bytes() for p in out.glob("*.parquet")} == before

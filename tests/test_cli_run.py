@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from sim.runner.store import RUN_SPECIFIC_FIELDS
+from sim.runner.manifest import RUN_SPECIFIC_FIELDS
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"
@@ -132,8 +132,9 @@ def test_run_prints_summary_writes_folder_and_plot_redraws(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["command"][:2] == ["escalation", "run"]
     assert [c["status"] for c in manifest["chunks"]] == ["done"] * 3
-    assert manifest["replicates"] == 600 and manifest["seed"] == 4
-    assert manifest["scenario"]["name"] == "staged_provocation"
+    assert manifest["replicates"] == 600 and manifest["spec"]["seed"] == 4
+    assert manifest["spec"]["scenario"]["name"] == "staged_provocation"
+    assert manifest["status"] == "complete" and manifest["charts"]["status"] == "drawn"
     assert manifest["versions"]["numpy"] and manifest["code_version"]
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["outcome", "estimate", "ci_low", "ci_high", "n", "kind"]
@@ -318,7 +319,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     assert cli("run", BASE, "-n", 20, "--workers", 1, "--no-charts", "-o", good).returncode == 0
     corrupt = tmp_path / "corrupt"
     shutil.copytree(good, corrupt)
-    (corrupt / "manifest.json").write_text('{"format": "escalation-sim/run/1", "seed": -3}')
+    (corrupt / "manifest.json").write_text('{"format": "escalation-sim/run/2", "spec": 3}')
+    old = tmp_path / "old"
+    shutil.copytree(good, old)
+    (old / "manifest.json").write_text('{"format": "escalation-sim/run/1", "seed": 3}')
     notrun = tmp_path / "empty"
     notrun.mkdir()
     cases = {
@@ -326,6 +330,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         "missing resume": (["run", "--resume", tmp_path / "nope"], "no such folder"),
         "not a run": (["run", "--resume", notrun], "not a run folder"),
         "corrupt": (["run", "--resume", corrupt], "corrupt manifest"),
+        "old format": (["run", "--resume", old], "made by another version"),
         "n zero": (["run", BASE, "-n", 0], "-n must be >= 1, got 0"),
         "n text": (["run", BASE, "-n", "many"], "-n must be a whole number, got 'many'"),
         "seed": (["run", BASE, "--seed", -1], "--seed must be >= 0, got -1"),

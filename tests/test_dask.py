@@ -24,9 +24,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytest.importorskip("distributed")
@@ -42,7 +43,9 @@ from sim.runner.dask_executor import (
     executor_from_options,
     local_cluster,
 )
-from sim.runner.engine import RunSpec, WorkerCrashed, resume_run, start_run
+from sim.runner.engine import WorkerCrashed, resume_run, start_run
+from sim.runner.manifest import RunSpec
+from sim.runner.options import ExecutionOptions
 from sim.runner.store import read_manifest
 from sim.scenario.loader import load_scenario
 
@@ -80,13 +83,13 @@ def make_spec() -> RunSpec:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same run in this process (the local runner, one worker): what Dask must match."""
     folder = tmp_path_factory.mktemp("local") / "run"
-    start_run(make_spec(), folder, workers=1)
+    start_run(make_spec(), folder, ExecutionOptions(workers=1))
     return folder
 
 
 def assert_same_results(folder: Path, reference: Path) -> None:
     """The final files are byte-for-byte those of the reference run."""
-    assert read_manifest(folder)["status"] == "complete"
+    assert read_manifest(folder).status == "complete"
     for name in FINAL_FILES:
         assert (folder / name).read_bytes() == (reference / name).read_bytes(), name
 
@@ -225,10 +228,11 @@ def when_chunks_done(
 def test_cluster_run_matches_local_run(processes: Processes, reference: Path, tmp_path: Path):
     cluster = processes.start_cluster(2)
     folder = tmp_path / "dask"
-    report = start_run(make_spec(), folder, executor=DaskExecutor(cluster.client))
+    report = start_run(make_spec(), folder, ExecutionOptions(executor=DaskExecutor(cluster.client)))
     assert_same_results(folder, reference)
     assert report.computed == REPLICATES
-    assert report.manifest["execution"] == {"executor": "dask", "workers": 2}
+    assert report.manifest.execution is not None
+    assert report.manifest.execution.model_dump() == {"executor": "dask", "workers": 2}
     # Both workers took part: each has imported the chunk function to run it.
     ran = cluster.client.run(lambda: "sim.runner.chunks" in sys.modules)
     assert list(ran.values()) == [True, True]
@@ -254,7 +258,7 @@ def test_killed_worker_loses_time_not_results(
 
     killed = threading.Event()
     watcher = when_chunks_done(folder, 3, kill_while_busy, killed)
-    start_run(make_spec(), folder, executor=DaskExecutor(cluster.client))
+    start_run(make_spec(), folder, ExecutionOptions(executor=DaskExecutor(cluster.client)))
     watcher.join(timeout=5)
     assert killed.is_set(), "the run finished before a worker could be killed"
     assert held and held[0], "the killed worker was running no chunk"
@@ -277,19 +281,19 @@ def test_lost_scheduler_stops_resumably_and_resume_on_new_cluster_matches(
     when_chunks_done(folder, 3, kill_scheduler, killed)
     t0 = time.monotonic()
     with pytest.raises(WorkerCrashed) as err:
-        start_run(make_spec(), folder, executor=DaskExecutor(first.client))
+        start_run(make_spec(), folder, ExecutionOptions(executor=DaskExecutor(first.client)))
     assert killed.is_set()
     assert time.monotonic() - t0 < 60
     message = str(err.value)
     assert "\n" not in message and "Dask scheduler" in message and "--resume" in message
     manifest = read_manifest(folder)
-    assert manifest["status"] == "interrupted"
-    done = [c for c in manifest["chunks"] if c["status"] == "done"]
+    assert manifest.status == "interrupted"
+    done = [c for c in manifest.chunks if c.status == "done"]
     assert 3 <= len(done) < REPLICATES // CHUNK
 
     second = processes.start_cluster(2)
-    report = resume_run(folder, executor=DaskExecutor(second.client))
-    assert report.computed == REPLICATES - sum(c["stop"] - c["start"] for c in done)
+    report = resume_run(folder, ExecutionOptions(executor=DaskExecutor(second.client)))
+    assert report.computed == REPLICATES - sum(c.stop - c.start for c in done)
     assert_same_results(folder, reference)
 
 
@@ -315,21 +319,23 @@ def dies_on_replicate_13(scenario, seed, replicate_ids, parameters=None):
 def test_chunk_that_keeps_killing_workers_stops_resumably(tmp_path: Path):
     # The worker processes of a LocalCluster import this module by name (they start with the
     # test process's sys.path), so the model above runs there.
-    spec = replace(make_spec(), replicates=2 * CHUNK, model=f"{__name__}:dies_on_replicate_13")
+    spec = make_spec().model_copy(
+        update={"replicates": 2 * CHUNK, "model": f"{__name__}:dies_on_replicate_13"}
+    )
     folder = tmp_path / "poison"
     with (
         local_cluster(1, announce=False, allowed_failures=1) as client,
         pytest.raises(WorkerCrashed) as err,
     ):
-        start_run(spec, folder, executor=DaskExecutor(client))
+        start_run(spec, folder, ExecutionOptions(executor=DaskExecutor(client)))
     message = str(err.value)
     assert "\n" not in message
     # Chunk 1 may be named instead: it can sit queued on the same dying worker.
     assert re.search(r"workers kept dying while chunk [01], replicates (0-299|300-599),", message)
     assert "--resume" in message
     manifest = read_manifest(folder)
-    assert manifest["status"] == "interrupted"
-    assert manifest["chunks"][0]["status"] != "done"
+    assert manifest.status == "interrupted"
+    assert manifest.chunks[0].status != "done"
 
 
 def test_cluster_without_workers_gives_up_after_timeout(
@@ -339,10 +345,14 @@ def test_cluster_without_workers_gives_up_after_timeout(
     folder = tmp_path / "idle"
     t0 = time.monotonic()
     with pytest.raises(WorkerCrashed, match="has had no workers for 2 s"):
-        start_run(make_spec(), folder, executor=DaskExecutor(cluster.client, no_workers_timeout=2))
+        start_run(
+            make_spec(),
+            folder,
+            ExecutionOptions(executor=DaskExecutor(cluster.client, no_workers_timeout=2)),
+        )
     assert 2 <= time.monotonic() - t0 < 30
     assert "has no workers; waiting for some to join" in caplog.text
-    assert read_manifest(folder)["status"] == "interrupted"
+    assert read_manifest(folder).status == "interrupted"
 
 
 def test_unreachable_scheduler_is_a_one_line_error_within_15_s(capfd: pytest.CaptureFixture):
@@ -399,7 +409,15 @@ def test_dask_local_cluster_matches_and_is_closed(
         assert address.startswith("tcp://127.0.0.1:")
         workers = set(ex.client.run(os.getpid).values())
         assert workers.isdisjoint(before) and len(workers) == 2
-        start_run(make_spec(), folder, executor=ex)
+        start_run(make_spec(), folder, ExecutionOptions(executor=ex))
+        # A parameter design runs on the cluster like any run, with the local run's rows.
+        from sim.scenario.parameters import uncertain_parameters
+
+        names = list(uncertain_parameters(load_scenario(SCENARIO)))[:2]
+        design = api.Design(pd.DataFrame([[0.3, 0.35], [0.6, 0.45]], columns=names), 25)
+        on_dask = api.run_design(SCENARIO, design, seed=SEED, options=ExecutionOptions(executor=ex))
+        local = api.run_design(SCENARIO, design, seed=SEED, workers=1)
+        pd.testing.assert_frame_equal(on_dask.outcomes, local.outcomes)
     assert_same_results(folder, reference)
     assert "Dask local cluster: 2 workers, dashboard:" in capfd.readouterr().err
     deadline = time.monotonic() + 10
@@ -465,7 +483,7 @@ def test_cli_and_api_runs_on_cluster_match_local_run(
     )
     assert out.returncode == 0, out.stderr
     assert_same_results(folder, reference)
-    assert read_manifest(folder)["execution"]["executor"] == "dask"
+    assert read_manifest(folder).execution.executor == "dask"  # type: ignore[union-attr]
 
     api_folder = tmp_path / "api"
     result = api.run(
@@ -477,7 +495,7 @@ def test_cli_and_api_runs_on_cluster_match_local_run(
         charts=False,
         scheduler=cluster.address,
     )
-    assert result.manifest["execution"]["executor"] == "dask"
+    assert result.manifest.execution.executor == "dask"  # type: ignore[union-attr]
     assert_same_results(api_folder, reference)
 
 

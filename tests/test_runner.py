@@ -25,7 +25,7 @@ from sim.errors import UserError
 from sim.runner.chunks import ChunkTask, run_chunk
 from sim.runner.engine import (
     ReplicateFailed,
-    RunSpec,
+    TooManyFailed,
     WorkerCrashed,
     canonical_scenario,
     start_run,
@@ -36,7 +36,8 @@ from sim.runner.executors import (
     blas_threads,
     make_executor,
 )
-from sim.runner.store import RUN_SPECIFIC_FIELDS, RunFolderError, parquet_bytes, read_manifest
+from sim.runner.manifest import RUN_SPECIFIC_FIELDS, RunSpec
+from sim.runner.store import RunFolderError, parquet_bytes, read_manifest
 from sim.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,8 +189,8 @@ def test_workers_and_chunk_size_give_byte_identical_files(tmp_path):
             a = (tmp_path / "w1" / "chunks" / f).read_bytes()
             assert (tmp_path / "w2" / "chunks" / f).read_bytes() == a
     m1, m2 = read_manifest(tmp_path / "w1"), read_manifest(tmp_path / "w2")
-    assert m1["execution"] != m2["execution"]
-    strip = lambda m: {k: v for k, v in m.items() if k not in RUN_SPECIFIC_FIELDS}  # noqa: E731
+    assert m1.execution != m2.execution
+    strip = lambda m: m.model_dump(exclude=set(RUN_SPECIFIC_FIELDS))  # noqa: E731
     assert strip(m1) == strip(m2)
 
 
@@ -286,18 +287,22 @@ def test_failing_replicates_are_recorded_as_data(tmp_path):
     ref = ok.outcomes.loc[~bad.to_numpy()].drop(columns="error").reset_index(drop=True)
     pd.testing.assert_frame_equal(good, ref, check_dtype=False)
     assert (ok.outcomes["error"] == "").all()  # column present even when nothing failed
-    assert res.failed == 4 and res.manifest["failed_ids"] == sorted(FAILING_IDS)
+    assert res.failed == 4 and list(res.manifest.failed_ids) == sorted(FAILING_IDS)
     assert any("4 replicates failed" in n for n in res.notes)
     assert (res.summary["n"] <= 496).all() and (res.summary["n"] == 496).any()
     # Occupancy counts only replicates that ran: one actor's counts sum to 496 per day.
     assert (res.occupancy[:, 0, :].sum(axis=1) == 496).all()
     manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
-    assert manifest["model"].endswith(":fails_on_some")
+    assert manifest["spec"]["model"].endswith(":fails_on_some")
     assert [c["failed"] for c in manifest["chunks"]] == [1, 2, 0, 0, 1]
 
 
 def test_a_chunk_where_everything_fails_keeps_the_schema(tmp_path):
-    res = api.run(BASE, replicates=30, seed=1, workers=1, chunk_size=10, model=fails_always)
+    with pytest.raises(TooManyFailed, match="30 of 30 replicates failed") as info:
+        api.run(BASE, replicates=30, seed=1, workers=1, chunk_size=10, model=fails_always,
+                out=tmp_path / "r")  # fmt: skip
+    assert info.value.exit_code == 1
+    res = api.load_run(tmp_path / "r")
     assert res.failed == 30
     assert list(res.outcomes.columns) == ["replicate", "error"]
     assert (res.outcomes["error"] == "RuntimeError: broken model").all()
@@ -310,8 +315,9 @@ def test_fail_fast_names_the_replicate(tmp_path):
     assert info.value.replicate == 13 and info.value.exit_code == 1
     assert "replicate 13 failed: FloatingPointError: utility overflow" in str(info.value)
     manifest = read_manifest(tmp_path / "ff")
-    assert manifest["status"] == "failed" and manifest["failure"]["replicate"] == 13
-    assert "Traceback" in manifest["failure"]["traceback"]
+    assert manifest.status == "failed" and manifest.failure is not None
+    assert manifest.failure.replicate == 13
+    assert "Traceback" in manifest.failure.traceback
 
 
 def test_a_dead_worker_leaves_a_resumable_folder(tmp_path):
@@ -319,8 +325,8 @@ def test_a_dead_worker_leaves_a_resumable_folder(tmp_path):
         api.run(BASE, replicates=400, seed=1, chunk_size=100, workers=2, out=tmp_path / "w",
                 model=crashes_on_250, charts=False)  # fmt: skip
     manifest = read_manifest(tmp_path / "w")
-    assert manifest["status"] == "interrupted"
-    assert manifest["chunks"][2]["status"] == "pending"
+    assert manifest.status == "interrupted"
+    assert manifest.chunks[2].status == "pending"
 
 
 def test_stale_temporary_files_are_removed_on_resume(tmp_path):
@@ -353,7 +359,7 @@ def test_precision_stops_at_the_first_chunk_meeting_the_target(tmp_path):
     shorter = summarize_ok(res.outcomes[res.outcomes["replicate"] < n - chunk])
     sp = shorter[shorter["kind"] == "probability"]
     assert ((sp["ci_high"] - sp["ci_low"]) / 2).max() > target
-    assert res.manifest["precision"]["status"] == "met"
+    assert res.manifest.precision is not None and res.manifest.precision.status == "met"
     assert any("precision target met" in note for note in res.notes)
     # Deterministic: the same stopping point in one process.
     again = api.run(STAGED, precision=target, chunk_size=chunk, max_replicates=20_000,
@@ -368,7 +374,7 @@ def test_precision_run_resumes_to_the_same_stopping_point(tmp_path):
     kw = dict(precision=0.03, chunk_size=200, max_replicates=10_000, charts=False)
     whole = tmp_path / "whole"
     ref = api.run(STAGED, workers=1, out=whole, **kw)
-    last = len(ref.manifest["chunks"]) - 1
+    last = len(ref.manifest.chunks) - 1
     assert last >= 2
     # Rebuild the state a kill leaves: final files not yet written, the last two chunks not
     # done, and one chunk computed ahead of the stopping point already on disk.
@@ -381,9 +387,9 @@ def test_precision_run_resumes_to_the_same_stopping_point(tmp_path):
     m["precision"]["status"] = None
     for c in m["chunks"][last - 1 :]:
         c["status"] = "pending"
-        (cut / c["files"]["outcomes"]).unlink()
+        (cut / c["files"][0]["path"]).unlink()
     ahead = run_chunk(ChunkTask(last + 1, (last + 1) * 200, (last + 2) * 200, ref.seed,
-                                canonical_scenario(m["scenario"])[2]))  # fmt: skip
+                                canonical_scenario(m["spec"]["scenario"])[2]))  # fmt: skip
     (cut / "chunks" / f"chunk-{last + 1:06d}.parquet").write_bytes(parquet_bytes(ahead.outcomes))
     (cut / "manifest.json").write_text(json.dumps(m))
 
@@ -399,7 +405,8 @@ def test_precision_run_resumes_to_the_same_stopping_point(tmp_path):
 def test_precision_reports_max_replicates_reached():
     res = api.run(STAGED, precision=0.001, chunk_size=300, max_replicates=1000, workers=1)
     assert res.replicates == 1000 and len(res.outcomes) == 1000
-    assert res.manifest["precision"]["status"] == "max_replicates"
+    assert res.manifest.precision is not None
+    assert res.manifest.precision.status == "max_replicates"
     assert any("max replicates reached (1,000)" in note for note in res.notes)
 
 
@@ -409,7 +416,8 @@ def test_precision_reports_max_replicates_reached():
 def test_occupied_folder_is_refused(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")
-    spec = RunSpec(load_scenario(BASE).model_dump(mode="json", by_alias=True), 1, 10)
+    spec = RunSpec(scenario=load_scenario(BASE).model_dump(mode="json", by_alias=True), seed=1,
+                   replicates=10)  # fmt: skip
     with pytest.raises(UserError, match="not empty"):
         start_run(spec, tmp_path / "x")
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
@@ -425,14 +433,14 @@ def test_damaged_manifest_is_a_folder_error(tmp_path, damage):
     path = tmp_path / "r" / "manifest.json"
     m = json.loads(path.read_text())
     if damage == "delete-scenario":
-        del m["scenario"]
+        del m["spec"]["scenario"]
         text = json.dumps(m)
     elif damage == "bad-chunk":
         m["chunks"][1]["start"] = 3
         m["status"] = "running"
         text = json.dumps(m)
     elif damage == "bad-hash":
-        m["scenario"]["horizon_days"] = 30
+        m["spec"]["scenario"]["horizon_days"] = 30
         text = json.dumps(m)
     else:
         text = damage
@@ -455,3 +463,83 @@ def test_bad_options_are_user_errors():
     ]:
         with pytest.raises(UserError, match=msg):
             api.run(BASE, **kwargs)
+
+
+# ----------------------------------------------------------------------------- designs
+
+
+def _design(points: list[list[float]], k: int = 40) -> tuple[api.Design, list[str]]:
+    from sim.scenario.parameters import uncertain_parameters
+
+    names = list(uncertain_parameters(load_scenario(BASE)))[:2]
+    table = pd.DataFrame(points, columns=names)
+    return api.Design(table, k), names
+
+
+def test_design_run_runs_every_point_on_common_random_numbers(tmp_path):
+    design, names = _design([[0.2, 0.3], [0.7, 0.4], [0.2, 0.3]], k=40)
+    a = api.run_design(BASE, design, seed=8, out=tmp_path / "a", workers=2, chunk_size=1)
+    out = a.outcomes
+    assert list(out.columns[:2]) == ["replicate", "point"]
+    assert out["replicate"].tolist() == list(range(40)) * 3
+    assert out["point"].tolist() == [0] * 40 + [1] * 40 + [2] * 40
+    for name in names:
+        np.testing.assert_array_equal(
+            out["param." + name].to_numpy(), np.repeat(design.table[name].to_numpy(), 40)
+        )
+    # Common random numbers: parameters outside the design are drawn alike at every point...
+    others = [c for c in out.columns if c.startswith("param.") and c[6:] not in names]
+    assert others
+    by_point = [out[out["point"] == p].reset_index(drop=True) for p in range(3)]
+    for c in others:
+        np.testing.assert_array_equal(by_point[0][c], by_point[1][c])
+    # ...so a point repeated in the design repeats its outcomes exactly, replicate by replicate.
+    pd.testing.assert_frame_equal(
+        by_point[0].drop(columns="point"), by_point[2].drop(columns="point")
+    )
+    assert not by_point[0].drop(columns="point").equals(by_point[1].drop(columns="point"))
+    m = read_manifest(tmp_path / "a")
+    assert m.spec.design is not None and m.spec.design.columns == tuple(names)
+    assert len(m.chunks) == 3 and m.replicates == 120
+    # Chunking and workers do not change a byte of the outcomes.
+    api.run_design(BASE, design, seed=8, out=tmp_path / "b", workers=1, chunk_size=2)
+    assert (tmp_path / "a" / "outcomes.parquet").read_bytes() == (
+        tmp_path / "b" / "outcomes.parquet"
+    ).read_bytes()
+
+
+def test_design_run_resumes_and_its_design_is_verified(tmp_path):
+    design, _ = _design([[0.2, 0.3], [0.7, 0.4], [0.5, 0.45]], k=30)
+    folder = tmp_path / "d"
+    ref = api.run_design(BASE, design, seed=2, out=folder, workers=1, chunk_size=1)
+    before = (folder / "outcomes.parquet").read_bytes()
+    # The state a kill leaves: the last chunk not done, no final tables.
+    m = json.loads((folder / "manifest.json").read_text())
+    m["status"] = "running"
+    m["chunks"][2]["status"] = "pending"
+    (folder / "manifest.json").write_text(json.dumps(m))
+    (folder / "outcomes.parquet").unlink()
+    api.resume(folder, workers=1)
+    assert (folder / "outcomes.parquet").read_bytes() == before
+    pd.testing.assert_frame_equal(api.load_design_run(folder).outcomes, ref.outcomes)
+    # A design file changed behind the manifest's back is refused, naming the file.
+    table = pd.read_parquet(folder / "design.parquet")
+    table.iloc[0, 0] = 0.9
+    (folder / "design.parquet").write_bytes(parquet_bytes(table))
+    m = json.loads((folder / "manifest.json").read_text())
+    m["status"] = "running"
+    (folder / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(RunFolderError, match=r"design\.parquet: damaged or replaced"):
+        api.resume(folder)
+
+
+def test_bad_designs_are_user_errors():
+    design, names = _design([[0.2, 0.3]])
+    with pytest.raises(UserError, match="did you mean"):
+        api.run_design(BASE, design.table.rename(columns={names[0]: names[0] + "x"}), 5)
+    with pytest.raises(UserError, match="finite"):
+        api.run_design(BASE, design.table * np.nan, 5)
+    with pytest.raises(UserError, match="replicates per point must be >= 1"):
+        api.run_design(BASE, design.table, 0)
+    with pytest.raises(UserError, match="at least one row"):
+        api.run_design(BASE, design.table.iloc[:0], 5)

@@ -39,9 +39,9 @@ class ChunkTask:
 
     Attributes:
         index: Position of the chunk in the run (chunk ``i`` holds replicates
-            ``[i * chunk_size, (i + 1) * chunk_size)``).
-        start: First replicate id (inclusive).
-        stop: Last replicate id (exclusive).
+            ``[i * chunk_size, (i + 1) * chunk_size)``, or design points in a design run).
+        start: First replicate id (inclusive); first design point in a design run.
+        stop: Last replicate id (exclusive); last design point + 1 in a design run.
         seed: The run seed.
         scenario_json: The resolved scenario as canonical JSON text (see
             :func:`scenario_to_json`); text rather than a pydantic object so that the task
@@ -51,6 +51,10 @@ class ChunkTask:
         model: The replicate function as ``module:function``, with the signature of
             :func:`sim.model.run_replicates`; a name rather than a function object so the task
             stays small and the manifest can record it.
+        design_columns: Dotted parameter paths of a design run's design (else empty).
+        design_values: The chunk's design rows, float64 (points, columns); ``None`` for a
+            plain run.
+        replicates_per_point: K: replicates ``0 .. K-1`` run at every design point.
     """
 
     index: int
@@ -60,20 +64,48 @@ class ChunkTask:
     scenario_json: str
     fail_fast: bool = False
     model: str = DEFAULT_MODEL
+    design_columns: tuple[str, ...] = ()
+    design_values: np.ndarray | None = None
+    replicates_per_point: int = 0
+
+    @property
+    def is_design(self) -> bool:
+        """The chunk runs design points (``start``/``stop`` count points, not replicates)."""
+        return self.design_values is not None
 
     @property
     def size(self) -> int:
-        """Number of replicates in the chunk."""
+        """Number of replicates (rows) in the chunk."""
+        if self.is_design:
+            return (self.stop - self.start) * self.replicates_per_point
         return self.stop - self.start
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray] | None]:
+        """Replicate id, design point and design parameter values of each of the chunk's rows.
+
+        A plain chunk has rows ``start .. stop-1`` and no points or parameters. A design chunk
+        holds points ``start .. stop-1``, each with replicate ids ``0 .. K-1`` (the same ids,
+        hence the same random numbers, at every point), ordered by point, then replicate.
+        """
+        if self.design_values is None:
+            return np.arange(self.start, self.stop, dtype=np.int64), None, None
+        k = self.replicates_per_point
+        n_points = self.stop - self.start
+        ids = np.tile(np.arange(k, dtype=np.int64), n_points)
+        points = np.repeat(np.arange(self.start, self.stop, dtype=np.int64), k)
+        values = np.asarray(self.design_values, dtype=np.float64).reshape(n_points, -1)
+        params = {c: np.repeat(values[:, j], k) for j, c in enumerate(self.design_columns)}
+        return ids, points, params
 
 
 @dataclass(frozen=True)
 class Failure:
-    """A replicate that raised: its id, a one-line error and the full traceback."""
+    """A replicate that raised: its id, a one-line error, the full traceback (and its point)."""
 
     replicate: int
     error: str
     traceback: str
+    point: int | None = None
 
 
 @dataclass
@@ -151,23 +183,31 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         task: The chunk to run.
 
     Returns:
-        The chunk's outcomes (with the ``error`` column), occupancy counts and failures.
+        The chunk's outcomes (with the ``error`` column; in a design run also ``point`` and a
+        ``param.<path>`` column per design column), occupancy counts and failures.
     """
     run_replicates = resolve_model(task.model)
     t0 = time.perf_counter()
     scenario = _scenario_from_json(task.scenario_json)
-    pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]] = []
-    failures: list[Failure] = []
+    ids, points, params = task.rows()
+    pieces: list[tuple[int, pd.DataFrame, np.ndarray, np.ndarray]] = []
+    failures: list[tuple[int, Failure]] = []
 
     def attempt(lo: int, hi: int) -> None:
         if task.fail_fast and failures:
             return
-        ids = np.arange(lo, hi, dtype=np.int64)
         try:
-            out = run_replicates(scenario, task.seed, ids)
+            if params is None:
+                out = run_replicates(scenario, task.seed, ids[lo:hi])
+            else:
+                given = {k: v[lo:hi] for k, v in params.items()}
+                out = run_replicates(scenario, task.seed, ids[lo:hi], given)
         except Exception as e:
             if hi - lo == 1:
-                failures.append(Failure(lo, _one_line(e), traceback.format_exc()))
+                point = None if points is None else int(points[lo])
+                failures.append(
+                    (lo, Failure(int(ids[lo]), _one_line(e), traceback.format_exc(), point))
+                )
                 return
             # Replicates are independent, so halving the range isolates the failing ones with
             # far fewer model calls than re-running every replicate alone when failures are rare.
@@ -175,10 +215,16 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             attempt(lo, mid)
             attempt(mid, hi)
             return
-        pieces.append((out.outcomes, out.occupancy, out.alignment_occupancy))
+        pieces.append((lo, out.outcomes, out.occupancy, out.alignment_occupancy))
 
-    attempt(task.start, task.stop)
-    outcomes, occupancy, alignment = _assemble(scenario, pieces, failures)
+    attempt(0, len(ids))
+    # Under fail_fast the chunk stops at its first failure (and is not stored): rows missing.
+    complete = not (task.fail_fast and failures)
+    outcomes, occupancy, alignment = _assemble(
+        scenario, pieces, failures, ids if complete else None
+    )
+    if points is not None and params is not None:
+        outcomes = _with_design(outcomes, points, params)
     # A Mesa model and its agents point at each other, so a finished model's arrays are freed
     # only by the cyclic garbage collector, which runs rarely here: without this, a pool
     # worker's memory grew by ~40 MB per 25,000-replicate chunk (measured), 2 GB at 1M.
@@ -188,9 +234,24 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         outcomes=outcomes,
         occupancy=occupancy,
         alignment_occupancy=alignment,
-        failures=failures,
+        failures=[f for _, f in sorted(failures, key=lambda x: x[0])],
         seconds=time.perf_counter() - t0,
     )
+
+
+def _with_design(
+    outcomes: pd.DataFrame, points: np.ndarray, params: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """``replicate``, ``point``, then the design's values as ``param.<path>``, then the rest."""
+    from sim.scenario.parameters import PARAM_PREFIX
+
+    cols: dict[str, Any] = {"replicate": outcomes["replicate"], "point": points}
+    for path, values in params.items():
+        cols[PARAM_PREFIX + path] = values
+    for name in outcomes.columns:
+        if name not in cols:
+            cols[name] = outcomes[name]
+    return pd.DataFrame(cols)
 
 
 def occupancy_shapes(scenario: Any) -> tuple[tuple[int, int, int], tuple[int, int]]:
@@ -202,36 +263,47 @@ def occupancy_shapes(scenario: Any) -> tuple[tuple[int, int, int], tuple[int, in
 
 def _assemble(
     scenario: Any,
-    pieces: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]],
-    failures: list[Failure],
+    pieces: list[tuple[int, pd.DataFrame, np.ndarray, np.ndarray]],
+    failures: list[tuple[int, Failure]],
+    ids: np.ndarray | None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     occ_shape, align_shape = occupancy_shapes(scenario)
     occupancy = np.zeros(occ_shape, dtype=np.int64)
     alignment = np.zeros(align_shape, dtype=np.int64)
-    for _, occ, al in pieces:
+    for _, _, occ, al in pieces:
         occupancy += np.asarray(occ, dtype=np.int64)
         alignment += np.asarray(al, dtype=np.int64)
 
-    frames = [df for df, _, _ in pieces]
+    # Rows go back in the chunk's own order (by position), whatever order they were computed.
+    parts: list[tuple[int, pd.DataFrame]] = [(lo, df) for lo, df, _, _ in pieces]
     if failures:
         failed = pd.DataFrame(
             {
-                "replicate": np.array([f.replicate for f in failures], dtype=np.int64),
-                ERROR_COLUMN: pd.array([f.error for f in failures], dtype="str"),
+                "replicate": np.array([f.replicate for _, f in failures], dtype=np.int64),
+                ERROR_COLUMN: pd.array([f.error for _, f in failures], dtype="str"),
             }
         )
-        frames = [_with_error(df) for df in frames]
+        frames = [_with_error(df) for _, df in parts]
         if frames:
             # Give failed rows the successful rows' columns, with dtypes that can hold a
             # missing value (bool -> boolean, int -> Int64), so the chunk keeps one schema.
             template = nullable(frames[0])
             frames = [nullable(df) for df in frames]
             failed = conform(failed, template)
-        frames.append(failed)
-        outcomes = pd.concat(frames, ignore_index=True)
+        order = np.concatenate(
+            [np.arange(lo, lo + len(df)) for (lo, _), df in zip(parts, frames, strict=True)]
+            + [np.array([pos for pos, _ in failures], dtype=np.int64)]
+        )
+        outcomes = pd.concat([*frames, failed], ignore_index=True)
+        outcomes = outcomes.take(np.argsort(order, kind="stable")).reset_index(drop=True)
     else:
-        outcomes = _with_error(pd.concat(frames, ignore_index=True))
-    outcomes = outcomes.sort_values("replicate", kind="stable").reset_index(drop=True)
+        parts.sort(key=lambda x: x[0])
+        outcomes = _with_error(pd.concat([df for _, df in parts], ignore_index=True))
+    if ids is not None and (
+        len(outcomes) != len(ids)
+        or not np.array_equal(outcomes["replicate"].to_numpy(dtype=np.int64), ids)
+    ):
+        raise RuntimeError("the replicate function returned rows other than those asked for")
     return outcomes, occupancy, alignment
 
 

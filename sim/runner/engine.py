@@ -1,17 +1,26 @@
 """Running a Monte Carlo experiment into a results folder: plan, execute, store, resume.
 
-:func:`start_run` creates a run folder for a :class:`RunSpec` and executes it; :func:`resume_run`
-finishes a folder left by an interrupted run. Both go through :func:`_execute`:
+:func:`start_run` creates a run folder for a :class:`RunSpec` and executes it;
+:func:`start_design_run` does the same for a parameter :class:`Design` (rows of parameter
+values, each run on the same replicate ids: common random numbers); :func:`resume_run` makes a
+folder whole again after an interruption (or a damaged file). All go through :func:`_execute`:
 
 1. plan the chunks: chunk ``i`` holds replicates ``[i * chunk_size, (i + 1) * chunk_size)``
-   (with ``--precision``, chunks keep being added up to ``max_replicates``);
-2. hand the chunks that are not yet on disk to an :class:`~sim.runner.executors.Executor`;
-3. as each chunk finishes, write its files atomically and mark it done in the manifest;
-4. when every chunk is done (or the precision target is met), build the final files from the
-   chunk files on disk (see :mod:`sim.runner.store` for why that makes them reproducible).
+   (design points in a design run; with ``--precision``, chunks keep being added up to
+   ``max_replicates``);
+2. hand the chunks that are not yet on disk to the executor that
+   :func:`~sim.runner.options.open_executor` picks for the :class:`ExecutionOptions`;
+3. as each chunk finishes, write its files atomically and record them (size, SHA-256, rows)
+   in the manifest;
+4. when every chunk is done (or the precision target is met), build the final tables from the
+   chunk files on disk, verified against their records (see :mod:`sim.runner.store` for why
+   that makes them reproducible).
+
+The runner writes tables only; charts are drawn by :mod:`sim.api` (and so by the CLI).
 
 A replicate that raises is recorded with its error (see :mod:`sim.runner.chunks`); with
-``fail_fast`` the run stops at the first such replicate with :class:`ReplicateFailed`.
+``fail_fast`` the run stops at the first such replicate with :class:`ReplicateFailed`, and a run
+where every replicate (or more than ``max_failed``) failed ends in :class:`TooManyFailed`.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import hashlib
 import math
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,42 +42,59 @@ import pandas as pd
 from sim.errors import UserError
 from sim.runner.chunks import (
     DEFAULT_MODEL,
+    ERROR_COLUMN,
     ChunkResult,
     ChunkTask,
     resolve_model,
     run_chunk,
     scenario_to_json,
 )
-from sim.runner.executors import Executor, make_executor
+from sim.runner.manifest import (
+    Charts,
+    ChunkEntry,
+    DesignInfo,
+    Execution,
+    FailureRecord,
+    FileRecord,
+    Manifest,
+    PrecisionState,
+    Resumption,
+    RunSpec,
+    Timing,
+)
+from sim.runner.options import ExecutionOptions, check_int, open_executor
 from sim.runner.precision import PrecisionTracker, max_half_width
 from sim.runner.results import (
-    chart_figures,
     failed_ids,
     merge_chunk_outcomes,
-    ok_rows,
     read_chunk,
-    save_charts,
     summarize_ok,
 )
 from sim.runner.store import (
     ALIGNMENT_OCCUPANCY,
-    CHARTS,
-    FORMAT,
+    CHUNKS,
+    DESIGN,
     LADDER_OCCUPANCY,
     MANIFEST,
     OUTCOMES,
     SUMMARY,
     ChunkFiles,
     RunFolderError,
+    StorageError,
     alignment_long,
     code_version,
+    file_record,
+    folder_lock,
     is_nonempty_dir,
     occupancy_long,
+    parquet_bytes,
     read_manifest,
     utc_now,
+    verify_file,
     versions,
+    write_bytes,
     write_csv,
-    write_json,
+    write_manifest,
     write_npy,
     write_parquet,
 )
@@ -77,6 +103,13 @@ DEFAULT_SEED = 20240708
 """Seed used when none is given (the first day of the July 2024 drills), so runs reproduce."""
 
 DEFAULT_CHUNK_SIZE = 5_000
+"""Replicates per chunk of an unbounded (``--precision``) run."""
+
+DEFAULT_MAX_REPLICATES = 1_000_000
+"""Ceiling on replicates for ``--precision`` runs."""
+
+MAX_FAILED_IDS_LISTED = 1_000
+"""The manifest lists at most this many failed replicate ids (the outcomes table has all)."""
 
 
 def default_chunk_size(replicates: int | None) -> int:
@@ -97,13 +130,10 @@ def default_chunk_size(replicates: int | None) -> int:
     return max(2_000, min(25_000, size))
 
 
-"""Replicates per chunk: big enough to amortise per-chunk overhead, small enough to resume."""
-
-DEFAULT_MAX_REPLICATES = 1_000_000
-"""Ceiling on replicates for ``--precision`` runs."""
-
-MAX_FAILED_IDS_LISTED = 1_000
-"""The manifest lists at most this many failed replicate ids (the outcomes table has all)."""
+def default_points_per_chunk(points: int, replicates_per_point: int) -> int:
+    """Design points per chunk: about :func:`default_chunk_size` rows, whole points only."""
+    rows = default_chunk_size(points * replicates_per_point)
+    return max(1, rows // replicates_per_point)
 
 
 class ReplicateFailed(UserError):
@@ -116,6 +146,21 @@ class ReplicateFailed(UserError):
         self.error = error
         self.folder = folder
         super().__init__(f"replicate {replicate} failed: {error}")
+
+
+class TooManyFailed(UserError):
+    """Every replicate (or more than ``--max-failed``) failed: the tables hold errors, exit 1."""
+
+    exit_code = 1
+
+    def __init__(self, folder: Path, failed: int, total: int, first: str, limit: str):
+        self.folder = folder
+        self.failed = failed
+        self.total = total
+        super().__init__(
+            f"{failed:,} of {total:,} replicates failed ({limit}); first: {first}; the errors "
+            f"are in the '{ERROR_COLUMN}' column of {folder / OUTCOMES}"
+        )
 
 
 class WorkerCrashed(UserError):
@@ -131,57 +176,70 @@ class WorkerCrashed(UserError):
         )
 
 
+class OutOfSpace(StorageError):
+    """The disk filled up during a run; chunks already written are kept for a resume."""
+
+    def __init__(self, error: StorageError, folder: Path):
+        self.path = error.path
+        self.errno = error.errno
+        self.reason = error.reason
+        self.advice = error.advice
+        UserError.__init__(
+            self,
+            f"{error.path}: cannot write ({error.reason}); {error.advice}, then finish the run "
+            f"with: escalation run --resume {folder}",
+        )
+
+
 @dataclass(frozen=True)
-class RunSpec:
-    """What to run: a resolved scenario, a seed, how many replicates and how to chunk them.
+class Design:
+    """A parameter design: rows of parameter values, each run on the same K replicates.
 
     Attributes:
-        scenario: The resolved scenario tree (``Scenario.model_dump(mode="json",
-            by_alias=True)``), the only scenario form that goes to workers or into the manifest.
-        seed: Run seed (>= 0).
-        replicates: Number of replicates (ids 0 .. replicates-1); ``None`` with ``precision``.
-        chunk_size: Replicates per chunk.
-        precision: Target half-width of every headline probability's interval, or ``None``.
-        max_replicates: With ``precision``: stop adding chunks at this many replicates.
-        charts: Draw the standard charts into ``charts/`` when the run completes.
-        source: Where the scenario came from (file path), for the record.
-        overrides: The ``--set`` overrides applied, for the record.
-        model: The replicate function as ``module:function`` (default: the project's model).
+        table: One row per design point, one float column per dotted parameter path (e.g. from
+            :func:`sim.scenario.parameters.declared_parameters`); the index is ignored.
+        replicates_per_point: K: replicate ids ``0 .. K-1`` (same seed) at every point.
     """
 
-    scenario: dict[str, Any]
-    seed: int
-    replicates: int | None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
-    precision: float | None = None
-    max_replicates: int | None = None
-    charts: bool = True
-    source: str | None = None
-    overrides: tuple[str, ...] = ()
-    model: str = DEFAULT_MODEL
+    table: pd.DataFrame
+    replicates_per_point: int
 
-    def check(self) -> None:
-        """Raise :class:`UserError` for values no run can use."""
-        try:
-            resolve_model(self.model)
-        except ValueError as e:
-            raise UserError(str(e)) from None
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise UserError(f"seed must be a whole number >= 0, got {self.seed!r}")
-        if self.seed >= 2**63:
-            raise UserError(f"seed must be below 2**63, got {self.seed}")
-        if self.chunk_size < 1:
-            raise UserError(f"chunk size must be >= 1, got {self.chunk_size}")
-        if self.precision is None:
-            if self.replicates is None or self.replicates < 1:
-                raise UserError(f"replicates must be >= 1, got {self.replicates}")
-            if self.max_replicates is not None:
-                raise UserError("--max-replicates only applies with --precision")
-        else:
-            if not 0 < self.precision < 0.5:
-                raise UserError(f"precision must be between 0 and 0.5, got {self.precision}")
-            if self.max_replicates is not None and self.max_replicates < 1:
-                raise UserError(f"max replicates must be >= 1, got {self.max_replicates}")
+    def values(self) -> np.ndarray:
+        """The design as a float64 array (points, columns)."""
+        return self.table.to_numpy(dtype=np.float64)
+
+
+def check_design(design: Design, scenario: Any) -> tuple[tuple[str, ...], np.ndarray]:
+    """The design's columns and values, checked against the scenario.
+
+    Raises:
+        UserError: no rows or columns, a column that is not a parameter of the scenario, a
+            value that is not a finite number, or a bad ``replicates_per_point``.
+    """
+    from sim.scenario.parameters import declared_parameters
+
+    check_int(design.replicates_per_point, "replicates per point", 1)
+    table = design.table
+    if not isinstance(table, pd.DataFrame) or table.shape[0] < 1 or table.shape[1] < 1:
+        raise UserError("a design needs at least one row (point) and one column (parameter)")
+    columns = tuple(str(c) for c in table.columns)
+    if len(set(columns)) != len(columns):
+        raise UserError("design columns must be distinct parameter paths")
+    declared = declared_parameters(scenario)
+    for c in columns:
+        if c not in declared:
+            import difflib
+
+            close = difflib.get_close_matches(c, list(declared), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise UserError(f"design column '{c}' is not a parameter of the scenario{hint}")
+    try:
+        values = table.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError("design values must be numbers") from None
+    if not np.isfinite(values).all():
+        raise UserError("design values must be finite numbers (no NaN or infinity)")
+    return columns, values
 
 
 @dataclass
@@ -191,7 +249,7 @@ class RunReport:
     Attributes:
         folder: The run folder.
         manifest: The final manifest.
-        replicates: Replicates in the results.
+        replicates: Replicates (rows) in the results.
         failed: How many of them failed.
         seconds: Wall time of this execution.
         computed: Replicates computed by this execution (fewer than ``replicates`` on resume).
@@ -200,7 +258,7 @@ class RunReport:
     """
 
     folder: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     replicates: int
     failed: int
     seconds: float
@@ -213,26 +271,18 @@ class RunReport:
 
 
 def plan_chunks(
-    replicates: int | None, chunk_size: int, max_replicates: int | None = None
+    units: int | None, chunk_size: int, max_units: int | None = None
 ) -> Iterator[tuple[int, int, int]]:
-    """Chunks as (index, start, stop); unbounded plans stop at ``max_replicates``."""
-    limit = replicates if replicates is not None else max_replicates
+    """Chunks as (index, start, stop); unbounded plans stop at ``max_units``.
+
+    Units are replicates, or design points in a design run.
+    """
+    limit = units if units is not None else max_units
     assert limit is not None
     i = 0
     while i * chunk_size < limit:
         yield i, i * chunk_size, min((i + 1) * chunk_size, limit)
         i += 1
-
-
-def _chunk_entry(index: int, start: int, stop: int) -> dict[str, Any]:
-    return {
-        "index": index,
-        "start": start,
-        "stop": stop,
-        "status": "pending",
-        "failed": None,
-        "files": ChunkFiles.for_index(index).as_dict(),
-    }
 
 
 def scenario_hash(text: str) -> str:
@@ -253,214 +303,541 @@ def canonical_scenario(tree: dict[str, Any]) -> tuple[Any, dict[str, Any], str]:
     return scenario, canon, scenario_to_json(canon)
 
 
-def new_manifest(spec: RunSpec, command: Sequence[str] | None) -> dict[str, Any]:
-    """The manifest of a run that has not started any chunk yet."""
-    scenario, canon, text = canonical_scenario(spec.scenario)
+def canonical_scenario_checked(manifest: Manifest, folder: Path) -> tuple[Any, dict, str]:
+    """:func:`canonical_scenario` for a manifest's scenario, as a folder error when invalid."""
+    from sim.scenario.schema import ScenarioError
+
+    try:
+        return canonical_scenario(manifest.spec.scenario)
+    except ScenarioError as e:
+        first = str(e).splitlines()[0] if str(e) else "invalid"
+        raise RunFolderError(
+            f"{folder / MANIFEST}: corrupt manifest: its scenario is invalid ({first[:200]})"
+        ) from None
+    except (RecursionError, TypeError, ValueError) as e:
+        raise RunFolderError(
+            f"{folder / MANIFEST}: corrupt manifest: its scenario is invalid ({type(e).__name__})"
+        ) from None
+
+
+def check_spec(spec: RunSpec) -> None:
+    """Raise :class:`UserError` for values no run can use (beyond what the type checks)."""
+    check_int(spec.seed, "seed", 0, 2**63 - 1)
+    if spec.chunk_size is not None:
+        check_int(spec.chunk_size, "chunk size", 1)
     if spec.precision is None:
-        chunks = [_chunk_entry(*c) for c in plan_chunks(spec.replicates, spec.chunk_size)]
-        max_reps = None
+        if spec.replicates is None:
+            raise UserError("replicates must be >= 1, got None")
+        check_int(spec.replicates, "replicates", 1)
+        if spec.max_replicates is not None:
+            raise UserError("--max-replicates only applies with --precision")
     else:
-        chunks = []  # added as they are scheduled; the stopping point is not known in advance
-        max_reps = spec.max_replicates or DEFAULT_MAX_REPLICATES
-    return {
-        "format": FORMAT,
-        "status": "running",
-        "scenario_name": scenario.name,
-        "scenario_title": scenario.title,
-        "scenario_source": spec.source,
-        "overrides": list(spec.overrides),
-        "scenario_sha256": scenario_hash(text),
-        "seed": spec.seed,
-        "replicates": spec.replicates,
-        "replicate_ids": "0 .. replicates-1",
-        "chunk_size": spec.chunk_size,
-        "precision": None
-        if spec.precision is None
-        else {"target": spec.precision, "max_replicates": max_reps, "status": None},
-        "charts": spec.charts,
-        "charts_error": None,
-        "model": spec.model,
-        "failed_replicates": None,
-        "failed_ids": [],
-        "failure": None,
-        "outputs": {},
-        "chunks": chunks,
-        "versions": versions(),
-        "code_version": code_version(),
-        "created": utc_now(),
-        "completed": None,
-        "command": list(command) if command is not None else None,
-        "execution": None,
-        "timing": None,
-        "resumed": [],
-        "scenario": canon,
-    }
+        if spec.design is not None:
+            raise UserError("--precision does not apply to a design run")
+        if not (math.isfinite(spec.precision) and 0 < spec.precision < 0.5):
+            raise UserError(f"precision must be between 0 and 0.5, got {spec.precision}")
+        if spec.max_replicates is not None:
+            check_int(spec.max_replicates, "max replicates", 1)
+
+
+def _chunk_entry(index: int, start: int, stop: int) -> ChunkEntry:
+    return ChunkEntry(index=index, start=start, stop=stop)
+
+
+def new_manifest(spec: RunSpec, command: tuple[str, ...] | None) -> Manifest:
+    """The manifest of a run that has not started any chunk yet (``spec.chunk_size`` set)."""
+    scenario, canon, text = canonical_scenario(spec.scenario)
+    spec = spec.model_copy(update={"scenario": canon})
+    assert spec.chunk_size is not None
+    precision = None
+    if spec.precision is None:
+        units = spec.design.points if spec.design is not None else spec.replicates
+        chunks = tuple(_chunk_entry(*c) for c in plan_chunks(units, spec.chunk_size))
+    else:
+        chunks = ()  # added as they are scheduled; the stopping point is not known in advance
+        precision = PrecisionState(
+            target=spec.precision, max_replicates=spec.max_replicates or DEFAULT_MAX_REPLICATES
+        )
+    return Manifest(
+        spec=spec,
+        scenario_name=scenario.name,
+        scenario_title=scenario.title,
+        scenario_sha256=scenario_hash(text),
+        replicates=spec.replicates,
+        precision=precision,
+        chunks=chunks,
+        charts=Charts(status="pending" if spec.charts else "none"),
+        versions=versions(),
+        code_version=code_version(),
+        created=utc_now(),
+        command=command,
+    )
+
+
+# ----------------------------------------------------------------------------- work limits
+
+PILOT_MIN_REPLICATES = 10_000
+"""Runs of at least this many replicates are estimated by a pilot before they start."""
+
+PILOT_REPLICATES = 200
+"""Replicates the pilot runs (in this process; its rows are not kept)."""
+
+DEFAULT_MAX_SECONDS = 12 * 3600.0
+"""Work limit on estimated wall time (``--yes`` overrides; env ``ESCALATION_MAX_SECONDS``)."""
+
+DEFAULT_MAX_DISK_BYTES = 20 * 2**30
+"""Work limit on estimated disk use (``--yes`` overrides; env ``ESCALATION_MAX_DISK_BYTES``);
+never more than the free space where the folder goes."""
+
+MAX_CHUNKS = 20_000
+"""Most chunks a run folder holds (the manifest lists them all): a hard limit."""
+
+
+class WorkLimitExceeded(UserError):
+    """The pilot estimate exceeds the work limits; rerun with ``--yes`` to start anyway."""
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    """What a run is expected to cost, from a short pilot.
+
+    Attributes:
+        replicates: Replicates (rows) the run computes at most.
+        workers: Workers assumed.
+        seconds_per_replicate: Pilot wall time per replicate on one core.
+        bytes_per_replicate: Disk bytes per replicate (chunk file and final table).
+        seconds: Estimated wall time.
+        disk_bytes: Estimated disk use.
+        free_bytes: Free space on the disk the folder goes to (``None``: unknown).
+    """
+
+    replicates: int
+    workers: int
+    seconds_per_replicate: float
+    bytes_per_replicate: float
+    seconds: float
+    disk_bytes: float
+    free_bytes: int | None
+
+
+def _limit(value: float | None, env: str, default: float) -> float:
+    import os
+
+    if value is not None:
+        return float(value)
+    text = os.environ.get(env)
+    if text:
+        try:
+            return float(text)
+        except ValueError:
+            raise UserError(f"environment variable {env} must be a number, got {text!r}") from None
+    return default
+
+
+def _free_bytes(folder: Path) -> int | None:
+    import shutil
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return shutil.disk_usage(probe).free
+    except OSError:
+        return None
+
+
+def estimate_work(
+    spec: RunSpec, folder: Path, options: ExecutionOptions, design: np.ndarray | None = None
+) -> WorkEstimate:
+    """Time and disk a run needs, from a pilot of :data:`PILOT_REPLICATES` replicates.
+
+    The pilot runs the run's own replicate function on the run's first replicates (first
+    design points), in this process; its rows are thrown away.
+    """
+    from sim.runner.executors import available_cores
+
+    n = spec.replicates if spec.precision is None else spec.max_replicates
+    n = int(n or DEFAULT_MAX_REPLICATES)
+    _, _, text = canonical_scenario(spec.scenario)
+    if spec.design is not None and design is not None:
+        k = spec.design.replicates_per_point
+        pts = max(1, min(len(design), PILOT_REPLICATES // k))
+        task = ChunkTask(
+            0, 0, pts, spec.seed, text, False, spec.model,
+            design_columns=spec.design.columns, design_values=design[:pts],
+            replicates_per_point=k,
+        )  # fmt: skip
+    else:
+        task = ChunkTask(0, 0, min(n, PILOT_REPLICATES), spec.seed, text, False, spec.model)
+    resolve_model(spec.model)  # imported before timing: the import is paid once per worker
+    run_chunk(ChunkTask(0, 0, 1, spec.seed, text, False, spec.model))  # warm up
+    t0 = time.perf_counter()
+    result = run_chunk(task)
+    per_rep = (time.perf_counter() - t0) / max(1, task.size)
+    out = result.outcomes
+    half = max(1, len(out) // 2)
+    full, part = len(parquet_bytes(out)), len(parquet_bytes(out.iloc[:half]))
+    marginal = max(1.0, (full - part) / max(1, len(out) - half))
+    workers = options.workers or available_cores()
+    chunk = spec.chunk_size or default_chunk_size(n)
+    chunks = -(-n // (chunk * (spec.design.replicates_per_point if spec.design else 1)))
+    fixed = (
+        result.occupancy.nbytes + result.alignment_occupancy.nbytes + (full - marginal * len(out))
+    )
+    disk = 2 * marginal * n + chunks * max(0.0, fixed)
+    return WorkEstimate(
+        replicates=n,
+        workers=workers,
+        seconds_per_replicate=per_rep,
+        bytes_per_replicate=2 * marginal,
+        seconds=per_rep * n / workers,
+        disk_bytes=disk,
+        free_bytes=_free_bytes(folder),
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    if seconds < 730 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    return f"{seconds / (365.25 * 86400):,.0f} years"
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} PB"
+
+
+def check_work(
+    spec: RunSpec, folder: Path, options: ExecutionOptions, design: np.ndarray | None = None
+) -> WorkEstimate | None:
+    """Refuse a run whose pilot estimate exceeds the work limits (unless ``options.yes``).
+
+    Runs under :data:`PILOT_MIN_REPLICATES` replicates are not estimated (they take seconds).
+    Then, and with ``--yes`` too, a plan of more than :data:`MAX_CHUNKS` chunks is refused.
+
+    Raises:
+        WorkLimitExceeded: the estimate is above the time or disk limit, or above the free
+            space where the folder goes.
+        UserError: too many chunks.
+    """
+    n = spec.replicates if spec.precision is None else spec.max_replicates
+    n = int(n or DEFAULT_MAX_REPLICATES)
+    estimate = None
+    if n >= PILOT_MIN_REPLICATES and not options.yes:
+        max_s = _limit(options.max_seconds, "ESCALATION_MAX_SECONDS", DEFAULT_MAX_SECONDS)
+        max_b = _limit(options.max_disk_bytes, "ESCALATION_MAX_DISK_BYTES", DEFAULT_MAX_DISK_BYTES)
+        estimate = estimate_work(spec, folder, options, design)
+        free = estimate.free_bytes
+        over = []
+        if estimate.seconds > max_s:
+            over.append(f"the time limit of {_duration(max_s)}")
+        if estimate.disk_bytes > max_b:
+            over.append(f"the disk limit of {_size(max_b)}")
+        if free is not None and estimate.disk_bytes > free:
+            over.append(f"the {_size(free)} free where {folder} goes")
+        if over:
+            raise WorkLimitExceeded(
+                f"{n:,} replicates would take about {_duration(estimate.seconds)} on "
+                f"{estimate.workers} worker(s) and write about {_size(estimate.disk_bytes)} "
+                f"(from a {PILOT_REPLICATES}-replicate pilot), beyond {' and '.join(over)}; "
+                "ask for fewer replicates, or add --yes to start anyway"
+            )
+    per_unit = spec.design.replicates_per_point if spec.design is not None else 1
+    chunk = spec.chunk_size or default_chunk_size(n)
+    chunks = -(-n // (chunk * per_unit))
+    if chunks > MAX_CHUNKS:
+        raise UserError(
+            f"{n:,} replicates in chunks of {chunk:,} would make {chunks:,} chunks; a run folder "
+            f"holds at most {MAX_CHUNKS:,}: give a larger --chunk-size or fewer replicates"
+        )
+    return estimate
 
 
 # ----------------------------------------------------------------------------- entry points
 
 
-def start_run(
-    spec: RunSpec,
-    folder: Path,
-    *,
-    executor: Executor | None = None,
-    workers: int | None = None,
-    progress: bool = False,
-    fail_fast: bool = False,
-    command: Sequence[str] | None = None,
-) -> RunReport:
+def _check_folder(folder: Path) -> None:
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{folder}: exists and is not a folder; choose another -o")
+        if is_nonempty_dir(folder):
+            hint = " (to finish it: --resume)" if (folder / MANIFEST).exists() else ""
+            raise UserError(f"{folder}: folder exists and is not empty; choose another -o{hint}")
+    except OSError as e:
+        raise StorageError(folder, e, "use the folder") from None
+
+
+def _prepare_folder(folder: Path) -> None:
+    _check_folder(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(folder, e, "create the folder") from None
+
+
+def start_run(spec: RunSpec, folder: Path, options: ExecutionOptions | None = None) -> RunReport:
     """Create ``folder`` and run ``spec`` into it.
 
     Args:
-        spec: What to run.
+        spec: What to run (``chunk_size`` ``None``: ``options.chunk_size`` or the default).
         folder: The run folder; must not exist or be empty.
-        executor: Where chunks run; default: a local executor for ``workers``.
-        workers: Worker processes for the default executor (``None``: all cores).
-        progress: Show a progress bar on stderr.
-        fail_fast: Stop at the first failing replicate with :class:`ReplicateFailed`.
-        command: The command line, for the manifest.
+        options: How to execute (workers, scheduler, progress, fail_fast, ...).
 
     Raises:
-        UserError: bad options, an occupied folder, or an invalid scenario.
+        UserError: bad options, an occupied or unwritable folder, or an invalid scenario.
         ReplicateFailed: with ``fail_fast``, when a replicate raises.
+        TooManyFailed: every replicate (or more than ``max_failed``) failed.
     """
-    spec.check()
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder}: exists and is not a folder")
-    if is_nonempty_dir(folder):
-        hint = " (to finish it: --resume)" if (folder / MANIFEST).exists() else ""
-        raise UserError(f"{folder}: folder exists and is not empty; choose another -o{hint}")
-    manifest = new_manifest(spec, command)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / MANIFEST, manifest)
-    return _execute(
-        folder,
-        manifest,
-        executor=executor,
-        workers=workers,
-        progress=progress,
-        fail_fast=fail_fast,
+    options = options or ExecutionOptions()
+    if spec.design is not None:
+        raise UserError("a spec with a design runs through start_design_run")
+    chunk = (
+        spec.chunk_size
+        or options.chunk_size
+        or default_chunk_size(None if spec.precision is not None else spec.replicates)
     )
+    spec = spec.model_copy(update={"chunk_size": chunk})
+    check_spec(spec)
+    if spec.model != DEFAULT_MODEL:
+        try:
+            resolve_model(spec.model)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    check_work(spec, Path(folder), options)
+    manifest = new_manifest(spec, options.command)
+    return _start(Path(folder), manifest, options)
+
+
+def _start(
+    folder: Path, manifest: Manifest, options: ExecutionOptions, design: bytes | None = None
+) -> RunReport:
+    """Check the folder, reach the executor, then create the folder and run into it.
+
+    The executor is opened before anything is written, so an unreachable scheduler leaves no
+    folder behind.
+    """
+    _check_folder(folder)
+    spec = manifest.spec
+    bounded = manifest.precision is None
+    with open_executor(
+        options, len(manifest.chunks) if bounded else None, spec.replicates if bounded else None
+    ) as executor:
+        options = options.replace(executor=executor, scheduler=None, dask_local=None, workers=None)
+        _prepare_folder(folder)
+        with folder_lock(folder):
+            if design is not None:
+                write_bytes(folder / DESIGN, design)
+            write_manifest(folder, manifest)
+            return _execute(folder, manifest, options)
+
+
+def start_design_run(
+    spec: RunSpec, design: Design, folder: Path, options: ExecutionOptions | None = None
+) -> RunReport:
+    """Create ``folder`` and run every point of ``design``, K replicates each, into it.
+
+    Every point runs replicate ids ``0 .. K-1`` with ``spec.seed`` (common random numbers):
+    uncertain parameters not in the design are drawn the same at every point, so two points
+    differ only by the design's values. The outcomes table has one row per (point,
+    replicate), in that order, with a ``point`` column and a ``param.<path>`` column per
+    design column. Chunked by points (``options.chunk_size`` points per chunk, default about
+    :func:`default_chunk_size` rows), resumable and on any executor like any run. The design
+    itself is stored as ``design.parquet`` and checked against its checksum on resume.
+
+    Args:
+        spec: What to run (``replicates`` and ``design`` are filled in from ``design``).
+        design: The parameter design.
+        folder: The run folder; must not exist or be empty.
+        options: How to execute.
+
+    Raises:
+        UserError: a bad design or options, an occupied or unwritable folder.
+    """
+    options = options or ExecutionOptions()
+    if spec.precision is not None:
+        raise UserError("--precision does not apply to a design run")
+    scenario, canon, _ = canonical_scenario(spec.scenario)
+    columns, values = check_design(design, scenario)
+    k = design.replicates_per_point
+    points = values.shape[0]
+    table = pd.DataFrame({c: values[:, j] for j, c in enumerate(columns)})
+    data = parquet_bytes(table)
+    info = DesignInfo(
+        columns=columns,
+        points=points,
+        replicates_per_point=k,
+        file=file_record(DESIGN, data, points),
+    )
+    chunk = spec.chunk_size or options.chunk_size or default_points_per_chunk(points, k)
+    spec = spec.model_copy(
+        update={"scenario": canon, "replicates": points * k, "design": info, "chunk_size": chunk}
+    )
+    check_spec(spec)
+    check_work(spec, Path(folder), options, values)
+    manifest = new_manifest(spec, options.command)
+    return _start(Path(folder), manifest, options, design=data)
 
 
 def resume_run(
-    folder: Path,
-    *,
-    executor: Executor | None = None,
-    workers: int | None = None,
-    progress: bool = False,
-    fail_fast: bool = False,
-    command: Sequence[str] | None = None,
+    folder: Path, options: ExecutionOptions | None = None, model: str | None = None
 ) -> RunReport:
-    """Finish a run folder left by an interrupted run (only missing chunks are computed).
+    """Make a run folder whole: compute missing chunks, rebuild missing or damaged tables.
 
-    The scenario, seed, chunk size and precision settings all come from the manifest.
+    The scenario, seed, chunk size and precision settings all come from the manifest, which
+    is read as data: nothing named in it is imported. A run made with a replicate function
+    other than the project's model resumes only when the caller names that function again
+    (``model``, ``--model`` on the command line).
 
     Raises:
-        RunFolderError: not a run folder, or its manifest is damaged.
+        RunFolderError: not a run folder, a damaged one, or a model not named again.
+        FolderLocked: another process is writing the folder.
     """
+    options = options or ExecutionOptions()
     folder = Path(folder)
+    if options.chunk_size is not None:
+        raise UserError("--resume keeps the run's chunk size; drop --chunk-size")
     manifest = read_manifest(folder)
+    recorded = manifest.spec.model
+    if model is not None and model != recorded:
+        raise RunFolderError(
+            f"{folder}: the run used replicate function {recorded!r}, not {model!r}"
+        )
+    if recorded != DEFAULT_MODEL and model is None:
+        raise RunFolderError(
+            f"{folder}: the run used replicate function {recorded!r}; a results folder never "
+            f"chooses code to run - name it on the command line to resume: --model {recorded}"
+        )
     _, _, text = canonical_scenario_checked(manifest, folder)
-    if manifest.get("scenario_sha256") != scenario_hash(text):
+    if manifest.scenario_sha256 != scenario_hash(text):
         raise RunFolderError(
             f"{folder / MANIFEST}: corrupt manifest: the scenario does not match its recorded hash"
         )
-    manifest["resumed"] = [
-        *manifest.get("resumed", []),
-        {
-            "at": utc_now(),
-            "command": list(command) if command else None,
-            "code_version": code_version(),
-            "versions": versions(),
-        },
-    ]
-    notes = []
-    if manifest["resumed"][-1]["code_version"] != manifest.get("code_version"):
-        notes.append(
-            f"note: resuming with code {manifest['resumed'][-1]['code_version']}, the run "
-            f"started with {manifest.get('code_version')}; results may mix the two"
+    if recorded != DEFAULT_MODEL:
+        try:
+            resolve_model(recorded)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    with folder_lock(folder):
+        manifest = read_manifest(folder)  # as it is now that no one else writes it
+        resumption = Resumption(
+            at=utc_now(),
+            command=options.command,
+            code_version=code_version(),
+            versions=versions(),
         )
-    report = _execute(
-        folder,
-        manifest,
-        executor=executor,
-        workers=workers,
-        progress=progress,
-        fail_fast=fail_fast,
-    )
+        notes = []
+        if resumption.code_version != manifest.code_version:
+            notes.append(
+                f"note: resuming with code {resumption.code_version}, the run "
+                f"started with {manifest.code_version}; results may mix the two"
+            )
+        manifest = manifest.model_copy(update={"resumed": (*manifest.resumed, resumption)})
+        report = _execute(folder, manifest, options)
     report.notes[:0] = notes
     return report
 
 
-def canonical_scenario_checked(manifest: dict[str, Any], folder: Path) -> tuple[Any, dict, str]:
-    """:func:`canonical_scenario` for a manifest's scenario, as a folder error when invalid."""
-    from sim.scenario.schema import ScenarioError
+# ----------------------------------------------------------------------------- verification
 
+
+def _chunk_ok(folder: Path, entry: ChunkEntry) -> bool:
+    """A done chunk whose three files are there and match their records."""
+    if entry.status != "done" or len(entry.files) != 3:
+        return False
     try:
-        return canonical_scenario(manifest["scenario"])
-    except ScenarioError as e:
-        first = str(e).splitlines()[0] if str(e) else "invalid"
-        raise RunFolderError(
-            f"{folder / MANIFEST}: corrupt manifest: its scenario is invalid ({first})"
-        ) from None
+        for rec in entry.files:
+            verify_file(folder, rec)
+    except RunFolderError:
+        return False
+    return True
+
+
+def _outputs_ok(folder: Path, manifest: Manifest) -> list[str]:
+    """Final tables that are missing or damaged (empty when all match their records)."""
+    bad = []
+    for rec in manifest.outputs:
+        try:
+            verify_file(folder, rec)
+        except RunFolderError:
+            bad.append(rec.path)
+    return bad
+
+
+def read_design(folder: Path, info: DesignInfo) -> np.ndarray:
+    """The design values of a design run, verified against the manifest (points, columns)."""
+    from sim.runner.store import read_table
+
+    table = read_table(folder, info.file)
+    if tuple(table.columns) != info.columns:
+        raise RunFolderError(f"{folder / DESIGN}: columns differ from the manifest's design")
+    return table.to_numpy(dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- execution
 
 
-def _execute(
-    folder: Path,
-    manifest: dict[str, Any],
-    *,
-    executor: Executor | None,
-    workers: int | None,
-    progress: bool,
-    fail_fast: bool,
-) -> RunReport:
-    t0 = time.perf_counter()
-    scenario, _, text = canonical_scenario(manifest["scenario"])
-    seed = int(manifest["seed"])
-    chunk_size = int(manifest["chunk_size"])
-    precision = manifest.get("precision")
-    replicates = manifest.get("replicates")
-    model = manifest.get("model") or DEFAULT_MODEL
+def _execute(folder: Path, manifest: Manifest, options: ExecutionOptions) -> RunReport:
     try:
-        resolve_model(model)
-    except ValueError as e:
-        raise RunFolderError(f"{folder / MANIFEST}: {e}") from None
-    max_reps = precision["max_replicates"] if precision else None
-    plan = list(plan_chunks(None if precision else replicates, chunk_size, max_reps))
+        return _execute_inner(folder, manifest, options)
+    except StorageError as e:
+        if e.out_of_space and not isinstance(e, OutOfSpace):
+            raise OutOfSpace(e, folder) from None
+        raise
+
+
+def _execute_inner(folder: Path, manifest: Manifest, options: ExecutionOptions) -> RunReport:
+    t0 = time.perf_counter()
+    spec = manifest.spec
+    scenario, _, text = canonical_scenario(spec.scenario)
+    assert spec.chunk_size is not None
+    design_values = read_design(folder, spec.design) if spec.design is not None else None
+    precision = manifest.precision
+    if spec.design is not None:
+        units: int | None = spec.design.points
+        per_unit = spec.design.replicates_per_point
+    else:
+        units, per_unit = (None if precision else spec.replicates), 1
+    max_units = precision.max_replicates if precision else None
+    plan = list(plan_chunks(units, spec.chunk_size, max_units))
     _check_plan(manifest, plan, folder)
 
-    if manifest.get("status") == "complete" and _final_files_present(folder, manifest):
-        n = int(manifest["replicates"])
-        return RunReport(
-            folder,
-            manifest,
-            n,
-            int(manifest.get("failed_replicates") or 0),
-            0.0,
-            0,
-            precision["status"] if precision else None,
-            ["the run was already complete"],
-        )
+    notes: list[str] = []
+    if manifest.tables_complete:
+        bad = _outputs_ok(folder, manifest)
+        if not bad:
+            return RunReport(
+                folder,
+                manifest,
+                int(manifest.replicates or 0),
+                int(manifest.failed_replicates or 0),
+                0.0,
+                0,
+                precision.status if precision else None,
+                ["the run was already complete"],
+            )
+        notes.append(f"rebuilt {', '.join(bad)} from the chunk files")
 
     _remove_partial_writes(folder)
-    done = {
-        c["index"]
-        for c in manifest["chunks"]
-        if c["status"] == "done" and _chunk_files_present(folder, c["index"])
-    }
-    for c in manifest["chunks"]:
-        if c["status"] == "done" and c["index"] not in done:
-            c["status"] = "pending"  # its files went missing: compute it again
-    manifest["status"] = "running"
-    manifest["failure"] = None
+    done: set[int] = set()
+    for c in manifest.chunks:
+        if _chunk_ok(folder, c):
+            done.add(c.index)
+        elif c.status == "done":
+            # Its files went missing or were damaged: compute it again.
+            manifest = manifest.with_chunk(c.model_copy(update={"status": "pending", "files": ()}))
+            notes.append(f"chunk {c.index}: files missing or damaged, computed again")
+    manifest = manifest.model_copy(update={"status": "running", "failure": None})
 
-    tracker = PrecisionTracker(precision["target"]) if precision else None
+    tracker = PrecisionTracker(precision.target) if precision else None
     stop_index: int | None = None  # precision mode: last chunk of the accepted prefix
     pending_outcomes: dict[int, pd.DataFrame] = {}
     next_check = 0
@@ -475,13 +852,13 @@ def _execute(
             if i in pending_outcomes:
                 chunk_out = pending_outcomes.pop(i)
             elif i in done:
-                chunk_out = read_chunk(folder, i)[0]
+                chunk_out = read_chunk(folder, manifest.chunks[i])[0]
             else:
                 return
             tracker.add(chunk_out)
             next_check += 1
             if tracker.screen():
-                summary = summarize_ok(_merged_prefix(folder, i))
+                summary = summarize_ok(_merged_prefix(folder, manifest, i))
                 if max_half_width(summary) <= tracker.target:
                     stop_index = i
 
@@ -489,56 +866,72 @@ def _execute(
         check_prefix()
 
     def tasks() -> Iterator[ChunkTask]:
+        nonlocal manifest
         for index, start, stop in plan:
             if stop_index is not None:
                 return
             if index in done:
                 continue
-            if index >= len(manifest["chunks"]):
-                manifest["chunks"].append(_chunk_entry(index, start, stop))
-            yield ChunkTask(index, start, stop, seed, text, fail_fast, model)
+            if index >= len(manifest.chunks):
+                manifest = manifest.with_chunk(_chunk_entry(index, start, stop))
+            if design_values is not None and spec.design is not None:
+                yield ChunkTask(
+                    index,
+                    start,
+                    stop,
+                    spec.seed,
+                    text,
+                    options.fail_fast,
+                    spec.model,
+                    design_columns=spec.design.columns,
+                    design_values=design_values[start:stop],
+                    replicates_per_point=per_unit,
+                )
+            else:
+                yield ChunkTask(index, start, stop, spec.seed, text, options.fail_fast, spec.model)
 
-    total = None if precision else replicates  # unknown in advance with --precision
-    already = sum(plan[i][2] - plan[i][1] for i in done)
+    total = None if precision else spec.replicates  # unknown in advance with --precision
+    already = sum((plan[i][2] - plan[i][1]) * per_unit for i in done)
     computed = 0
     n_chunks_todo = len(plan) - len(done) if not precision else None
     reps_todo = (total - already) if total is not None else None
-    if executor is None:
-        executor = make_executor(workers, n_chunks_todo, reps_todo)
-    manifest["execution"] = {
-        "executor": getattr(executor, "name", type(executor).__name__),
-        "workers": getattr(executor, "workers", None),
-    }
-    bar = _progress_bar(progress, total, already)
+    bar = _progress_bar(options.progress, total, already)
     try:
-        if stop_index is None:
-            with contextlib.closing(executor.run(run_chunk, tasks())) as results:
-                for task, result in results:
-                    failures = _store_chunk(folder, manifest, task, result, fail_fast)
-                    computed += task.size
-                    bar.update(task.size)
-                    if failures:
-                        bar.write(failures)
-                    if tracker is not None:
-                        pending_outcomes[task.index] = result.outcomes
+        with open_executor(options, n_chunks_todo, reps_todo) as executor:
+            manifest = manifest.model_copy(
+                update={
+                    "execution": Execution(
+                        executor=str(getattr(executor, "name", type(executor).__name__)),
+                        workers=getattr(executor, "workers", None),
+                    )
+                }
+            )
+            if stop_index is None and (precision or len(done) < len(plan)):
+                with _closing(executor.run(run_chunk, tasks())) as results:
+                    for task, result in results:
+                        manifest, failures = _store_chunk(folder, manifest, task, result, options)
+                        computed += task.size
+                        bar.update(task.size)
+                        if failures:
+                            bar.write(failures)
                         done.add(task.index)
-                        check_prefix()
-                        if stop_index is not None:
-                            break
-                    else:
-                        done.add(task.index)
+                        if tracker is not None:
+                            pending_outcomes[task.index] = result.outcomes
+                            check_prefix()
+                            if stop_index is not None:
+                                break
     except KeyboardInterrupt:
-        manifest["status"] = "interrupted"
-        write_json(folder / MANIFEST, manifest)
+        _write_status(folder, manifest, "interrupted")
         raise
     except BrokenExecutor as e:
-        manifest["status"] = "interrupted"
-        write_json(folder / MANIFEST, manifest)
+        _write_status(folder, manifest, "interrupted")
         raise WorkerCrashed(folder, e) from None
+    except StorageError:
+        _write_status(folder, manifest, "interrupted")
+        raise
     finally:
         bar.close()
 
-    notes: list[str] = []
     precision_status = None
     if tracker is not None:
         if stop_index is None:
@@ -546,119 +939,175 @@ def _execute(
             precision_status = "max_replicates"
         else:
             precision_status = "met"
-        _drop_chunks_after(folder, manifest, stop_index)
-        manifest["replicates"] = plan[stop_index][2]
-    missing = [c["index"] for c in manifest["chunks"] if c["index"] not in done]
+        manifest = _drop_chunks_after(folder, manifest, stop_index)
+        manifest = manifest.model_copy(update={"replicates": plan[stop_index][2]})
+    missing = [c.index for c in manifest.chunks if c.index not in done]
     if missing:  # an executor that returned without running everything: a bug, not user error
         raise RuntimeError(f"chunks never ran: {missing[:10]}")
 
-    summary = _finalize(folder, manifest, scenario)
+    try:
+        manifest, summary = _finalize(folder, manifest, scenario)
+    except KeyboardInterrupt:
+        _write_status(folder, manifest, "interrupted")
+        raise
     if precision is not None:
         worst = max_half_width(summary)
-        precision["status"] = precision_status
-        precision["max_half_width"] = None if math.isinf(worst) else worst
-        n = manifest["replicates"]
+        n = manifest.replicates or 0
+        manifest = manifest.model_copy(
+            update={
+                "precision": precision.model_copy(
+                    update={
+                        "status": precision_status,
+                        "max_half_width": None if math.isinf(worst) else worst,
+                    }
+                )
+            }
+        )
         if precision_status == "met":
             notes.append(
-                f"precision target met: every headline half-width <= {precision['target']:g} "
+                f"precision target met: every headline half-width <= {precision.target:g} "
                 f"(widest {worst:.4f}) at {n:,} replicates"
             )
         else:
             notes.append(
                 f"max replicates reached ({n:,}) before the precision target "
-                f"{precision['target']:g}: widest headline half-width is {worst:.4f}"
+                f"{precision.target:g}: widest headline half-width is {worst:.4f}"
             )
     seconds = time.perf_counter() - t0
-    manifest["timing"] = {
-        "seconds": round(seconds, 3),
-        "replicates_computed": computed,
-        "replicates_per_second": round(computed / seconds, 1) if seconds > 0 else None,
-    }
-    manifest["completed"] = utc_now()
-    manifest["status"] = "complete"
-    write_json(folder / MANIFEST, manifest)
-    if manifest.get("charts_error"):
-        notes.append(f"warning: charts not drawn ({manifest['charts_error']})")
-    failed = int(manifest["failed_replicates"])
+    manifest = manifest.model_copy(
+        update={
+            "timing": Timing(
+                seconds=round(seconds, 3),
+                replicates_computed=computed,
+                replicates_per_second=round(computed / seconds, 1) if seconds > 0 else None,
+            ),
+            "completed": utc_now(),
+            "status": "complete",
+        }
+    )
+    write_manifest(folder, manifest)
+    failed = int(manifest.failed_replicates or 0)
+    n_total = int(manifest.replicates or 0)
     if failed:
         notes.append(f"{failed:,} replicates failed (see the 'error' column of {OUTCOMES})")
-    return RunReport(
-        folder,
-        manifest,
-        int(manifest["replicates"]),
-        failed,
-        seconds,
-        computed,
-        precision_status,
-        notes,
-    )
+    _check_failures(folder, manifest, options, failed, n_total)
+    return RunReport(folder, manifest, n_total, failed, seconds, computed, precision_status, notes)
 
 
-def _check_plan(manifest: dict[str, Any], plan: list[tuple[int, int, int]], folder: Path) -> None:
-    for c in manifest["chunks"]:
-        i = c["index"]
-        if i >= len(plan) or (c["start"], c["stop"]) != plan[i][1:]:
+@contextlib.contextmanager
+def _closing[T](it: Iterator[T]) -> Iterator[Iterator[T]]:
+    """Close a generator when the block ends (cancelling an executor's outstanding work)."""
+    try:
+        yield it
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
+def _check_failures(
+    folder: Path, manifest: Manifest, options: ExecutionOptions, failed: int, total: int
+) -> None:
+    """Raise :class:`TooManyFailed` when every replicate, or more than allowed, failed."""
+    if failed == 0:
+        return
+    limit = options.max_failed
+    if limit is None:
+        too_many, what = failed >= total, "every replicate failed"
+    elif isinstance(limit, float):
+        too_many, what = failed > limit * total, f"more than --max-failed {limit:g} of them"
+    else:
+        too_many, what = failed > limit, f"more than --max-failed {limit:,}"
+    if not too_many:
+        return
+    from sim.runner.store import read_outcomes
+
+    out = read_outcomes(folder, manifest)
+    bad = out[out[ERROR_COLUMN].fillna("") != ""]
+    first = f"replicate {int(bad['replicate'].iloc[0])}: {bad[ERROR_COLUMN].iloc[0]}"
+    raise TooManyFailed(folder, failed, total, first[:300], what)
+
+
+def _write_status(folder: Path, manifest: Manifest, status: str) -> None:
+    """Record how the run stopped, if the disk still lets us (a resume works either way)."""
+    with contextlib.suppress(StorageError):
+        write_manifest(folder, manifest.model_copy(update={"status": status}))
+
+
+def _check_plan(manifest: Manifest, plan: list[tuple[int, int, int]], folder: Path) -> None:
+    for c in manifest.chunks:
+        i = c.index
+        if i >= len(plan) or (c.start, c.stop) != plan[i][1:]:
             raise RunFolderError(
                 f"{folder / MANIFEST}: corrupt manifest: chunk {i} does not match the plan "
-                f"for {manifest.get('replicates')} replicates in chunks of {manifest['chunk_size']}"
+                f"for {manifest.spec.replicates} replicates in chunks of {manifest.spec.chunk_size}"
             )
-
-
-def _chunk_files_present(folder: Path, index: int) -> bool:
-    files = ChunkFiles.for_index(index)
-    return all((folder / f).is_file() for f in (files.outcomes, files.occupancy, files.alignment))
-
-
-def _final_files_present(folder: Path, manifest: dict[str, Any]) -> bool:
-    return all((folder / f).exists() for f in manifest.get("outputs", {}).get("files", []))
 
 
 def _store_chunk(
-    folder: Path, manifest: dict[str, Any], task: ChunkTask, result: ChunkResult, fail_fast: bool
-) -> str:
-    entry = manifest["chunks"][task.index]
-    if result.failures and fail_fast:
+    folder: Path,
+    manifest: Manifest,
+    task: ChunkTask,
+    result: ChunkResult,
+    options: ExecutionOptions,
+) -> tuple[Manifest, str]:
+    if result.failures and options.fail_fast:
         first = result.failures[0]
-        manifest["status"] = "failed"
-        manifest["failure"] = {
-            "replicate": first.replicate,
-            "error": first.error,
-            "traceback": first.traceback,
-        }
-        write_json(folder / MANIFEST, manifest)
-        raise ReplicateFailed(first.replicate, first.error, folder)
+        failed = manifest.model_copy(
+            update={
+                "status": "failed",
+                "failure": FailureRecord(
+                    replicate=first.replicate,
+                    error=first.error,
+                    traceback=first.traceback,
+                    point=first.point,
+                ),
+            }
+        )
+        write_manifest(folder, failed)
+        where = f" at design point {first.point}" if first.point is not None else ""
+        raise ReplicateFailed(first.replicate, first.error + where, folder)
     files = ChunkFiles.for_index(task.index)
     # Occupancy first, outcomes last, manifest after all three: a chunk counts as done only
-    # when the manifest says so and its files exist, so a kill between writes loses nothing.
-    write_npy(folder / files.occupancy, result.occupancy)
-    write_npy(folder / files.alignment, result.alignment_occupancy)
-    write_parquet(folder / files.outcomes, result.outcomes)
-    entry["status"] = "done"
-    entry["failed"] = len(result.failures)
-    write_json(folder / MANIFEST, manifest)
+    # when the manifest says so and its files match their records, so a kill between writes
+    # loses nothing.
+    records: list[FileRecord] = [
+        write_npy(folder / files.occupancy, result.occupancy, files.occupancy),
+        write_npy(folder / files.alignment, result.alignment_occupancy, files.alignment),
+        write_parquet(folder / files.outcomes, result.outcomes, files.outcomes),
+    ]
+    records = [records[2], records[0], records[1]]  # outcomes, occupancy, alignment
+    entry = manifest.chunks[task.index].model_copy(
+        update={"status": "done", "failed": len(result.failures), "files": tuple(records)}
+    )
+    manifest = manifest.with_chunk(entry)
+    write_manifest(folder, manifest)
     if result.failures:
         f = result.failures[0]
-        return (
+        return manifest, (
             f"chunk {task.index}: {len(result.failures)} replicate(s) failed "
             f"(first: replicate {f.replicate}: {f.error})"
         )
-    return ""
+    return manifest, ""
 
 
-def _drop_chunks_after(folder: Path, manifest: dict[str, Any], last: int) -> None:
+def _drop_chunks_after(folder: Path, manifest: Manifest, last: int) -> Manifest:
     # Chunks computed ahead of the stopping point are not part of the result; remove them so
     # that the folder is the same as a run that never computed them.
-    for c in manifest["chunks"][last + 1 :]:
-        for f in ChunkFiles.for_index(c["index"]).as_dict().values():
+    for c in manifest.chunks[last + 1 :]:
+        for f in ChunkFiles.for_index(c.index).as_dict().values():
             (folder / f).unlink(missing_ok=True)
-    del manifest["chunks"][last + 1 :]
-    chunk_dir = folder / "chunks"
+    chunk_dir = folder / CHUNKS
     if chunk_dir.is_dir():
         for stray in chunk_dir.iterdir():
             if stray.name.startswith(("chunk-", "occupancy-", "alignment-")):
-                idx = int(stray.name.split("-")[1].split(".")[0])
+                try:
+                    idx = int(stray.name.split("-")[1].split(".")[0])
+                except ValueError:
+                    continue
                 if idx > last:
                     stray.unlink()
+    return manifest.model_copy(update={"chunks": manifest.chunks[: last + 1]})
 
 
 def _remove_partial_writes(folder: Path) -> None:
@@ -671,64 +1120,74 @@ def _remove_partial_writes(folder: Path) -> None:
                 stray.unlink()
 
 
-def _merged_prefix(folder: Path, last: int) -> pd.DataFrame:
-    return merge_chunk_outcomes([read_chunk(folder, i)[0] for i in range(last + 1)])
+def _merged_prefix(folder: Path, manifest: Manifest, last: int) -> pd.DataFrame:
+    frames = [read_chunk(folder, manifest.chunks[i])[0] for i in range(last + 1)]
+    return merge_chunk_outcomes(frames)
 
 
-def _finalize(folder: Path, manifest: dict[str, Any], scenario: Any) -> pd.DataFrame:
-    """Build the final files from the chunk files; returns the summary table."""
+def _finalize(folder: Path, manifest: Manifest, scenario: Any) -> tuple[Manifest, pd.DataFrame]:
+    """Build the final tables from the (verified) chunk files; returns the summary too."""
     from sim.runner.chunks import occupancy_shapes
+    from sim.scenario.schema import ACTORS
 
-    n_chunks = len(manifest["chunks"])
     frames = []
     occ_shape, align_shape = occupancy_shapes(scenario)
     occupancy = np.zeros(occ_shape, dtype=np.int64)
     alignment = np.zeros(align_shape, dtype=np.int64)
-    for i in range(n_chunks):
-        out, occ, align = read_chunk(folder, i)
+    for entry in manifest.chunks:
+        out, occ, align = read_chunk(folder, entry)
         if occ.shape != occ_shape or align.shape != align_shape:
-            raise RunFolderError(f"{folder}: chunk {i} has occupancy of the wrong shape")
+            raise RunFolderError(f"{folder}: chunk {entry.index} has occupancy of the wrong shape")
         frames.append(out)
         occupancy += occ
         alignment += align
-    outcomes = merge_chunk_outcomes(frames)
+    design = manifest.spec.design
+    outcomes = merge_chunk_outcomes(frames, design=design is not None)
     del frames  # the merged table replaces them: hold one copy of a million rows, not two
-    n = manifest["chunks"][-1]["stop"]
+    last = manifest.chunks[-1].stop
     ids = outcomes["replicate"].to_numpy(dtype=np.int64)
-    if len(ids) != n or not np.array_equal(ids, np.arange(n, dtype=np.int64)):
-        raise RunFolderError(f"{folder}: chunk files do not hold replicates 0..{n - 1} exactly")
+    if design is None:
+        n = last
+        if len(ids) != n or not np.array_equal(ids, np.arange(n, dtype=np.int64)):
+            raise RunFolderError(f"{folder}: chunk files do not hold replicates 0..{n - 1} exactly")
+    else:
+        k = design.replicates_per_point
+        n = last * k
+        points = outcomes["point"].to_numpy(dtype=np.int64)
+        if (
+            len(ids) != n
+            or not np.array_equal(ids, np.tile(np.arange(k, dtype=np.int64), last))
+            or not np.array_equal(points, np.repeat(np.arange(last, dtype=np.int64), k))
+        ):
+            raise RunFolderError(
+                f"{folder}: chunk files do not hold points 0..{last - 1} x replicates 0..{k - 1}"
+            )
     rungs = [r.name for r in scenario.ladder]
     levels = list(scenario.alignment_track)
     summary = summarize_ok(outcomes)
 
-    written = [OUTCOMES, LADDER_OCCUPANCY, ALIGNMENT_OCCUPANCY, SUMMARY]
-    write_parquet(folder / OUTCOMES, outcomes)
-    write_parquet(
-        folder / LADDER_OCCUPANCY, occupancy_long(occupancy, list(scenario.actors), rungs)
-    )
-    write_parquet(folder / ALIGNMENT_OCCUPANCY, alignment_long(alignment, levels))
-    write_csv(folder / SUMMARY, summary)
-    manifest["charts_error"] = None
-    if manifest.get("charts", True):
-        if len(ok_rows(outcomes)) == 0:
-            manifest["charts_error"] = "no replicate succeeded: nothing to chart"
-        else:
-            try:
-                figures = chart_figures(
-                    outcomes, summary, occupancy, alignment, scenario, int(manifest["seed"])
-                )
-                written += [str(p.relative_to(folder)) for p in save_charts(figures, folder)]
-            except Exception as e:
-                # The results are complete without pictures; a drawing bug must not hold them
-                # hostage (a resume would only fail again). Say so; `escalation plot` retries.
-                manifest["charts_error"] = f"{type(e).__name__}: {' '.join(str(e).split())}"
-
+    written = [
+        write_parquet(folder / OUTCOMES, outcomes, OUTCOMES),
+        write_parquet(
+            folder / LADDER_OCCUPANCY,
+            occupancy_long(occupancy, list(ACTORS), rungs),
+            LADDER_OCCUPANCY,
+        ),
+        write_parquet(
+            folder / ALIGNMENT_OCCUPANCY, alignment_long(alignment, levels), ALIGNMENT_OCCUPANCY
+        ),
+        write_csv(folder / SUMMARY, summary, SUMMARY),
+    ]
     bad = failed_ids(outcomes)
-    manifest["replicates"] = n
-    manifest["failed_replicates"] = len(bad)
-    manifest["failed_ids"] = bad[:MAX_FAILED_IDS_LISTED]
-    manifest["outputs"] = {"files": written, "charts": CHARTS if manifest.get("charts") else None}
-    return summary
+    manifest = manifest.model_copy(
+        update={
+            "replicates": n,
+            "failed_replicates": len(bad),
+            "failed_ids": tuple(bad[:MAX_FAILED_IDS_LISTED]),
+            "outputs": tuple(written),
+        }
+    )
+    return manifest, summary
 
 
 # ----------------------------------------------------------------------------- progress

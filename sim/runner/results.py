@@ -1,4 +1,4 @@
-"""From chunk files to the final results: merged outcomes, occupancy, summary and charts.
+"""From chunk files to the final results: merged outcomes, occupancy, summary; chart helpers.
 
 These functions read and compute; :mod:`sim.runner.engine` decides when to call them. The
 summary covers successful replicates only (a failed replicate has no outcome to count); the
@@ -14,10 +14,13 @@ import numpy as np
 import pandas as pd
 
 from sim.runner.chunks import ERROR_COLUMN, conform, nullable
+from sim.runner.manifest import ChunkEntry, FileRecord
 from sim.runner.store import (
     CHARTS,
-    ChunkFiles,
+    MANIFEST,
     RunFolderError,
+    read_array,
+    read_table,
     save_figure,
 )
 
@@ -56,12 +59,13 @@ def failed_ids(outcomes: pd.DataFrame) -> list[int]:
     return [int(r) for r in outcomes.loc[bad, "replicate"]]
 
 
-def merge_chunk_outcomes(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def merge_chunk_outcomes(frames: list[pd.DataFrame], design: bool = False) -> pd.DataFrame:
     """Concatenate chunk tables (in chunk order) into one table with one schema.
 
     A chunk where replicates failed has nullable dtypes (``boolean``, ``Int64``) and possibly
     missing columns (every replicate failed); all chunks are then brought to the same columns
     and dtypes, so the merged table does not depend on how failures were spread over chunks.
+    Rows stay in chunk order: by replicate id, or by (point, replicate) in a design run.
     """
     if not frames:
         raise ValueError("no chunks to merge")
@@ -75,6 +79,8 @@ def merge_chunk_outcomes(frames: list[pd.DataFrame]) -> pd.DataFrame:
         template = nullable(template)
         frames = [conform(nullable(f), template) for f in frames]
     merged = pd.concat(frames, ignore_index=True)
+    if design:
+        return merged
     ids = merged["replicate"].to_numpy()
     if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():
         # Chunks hold consecutive ranges and arrive here in chunk order, so this is a safety
@@ -83,16 +89,17 @@ def merge_chunk_outcomes(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return merged
 
 
-def read_chunk(folder: Path, index: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """One chunk's outcomes, ladder occupancy and alignment occupancy, from its files."""
-    files = ChunkFiles.for_index(index)
-    try:
-        outcomes = pd.read_parquet(folder / files.outcomes)
-        occ = np.load(folder / files.occupancy, allow_pickle=False)
-        align = np.load(folder / files.alignment, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise RunFolderError(f"{folder}: chunk {index} is unreadable: {e}") from None
-    return outcomes, occ, align
+def read_chunk(folder: Path, entry: ChunkEntry) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One chunk's outcomes, ladder occupancy and alignment occupancy, verified against the
+    records the manifest holds for its files.
+
+    Raises:
+        RunFolderError: a file is missing, damaged or unreadable (naming it).
+    """
+    if len(entry.files) != 3:
+        raise RunFolderError(f"{folder / MANIFEST}: chunk {entry.index} has no file records")
+    out_rec, occ_rec, align_rec = entry.files
+    return read_table(folder, out_rec), read_array(folder, occ_rec), read_array(folder, align_rec)
 
 
 def chart_figures(
@@ -126,12 +133,19 @@ def chart_figures(
     )
 
 
-def save_charts(figures: dict[str, Any], folder: Path) -> list[Path]:
-    """Save figures as ``folder/charts/<name>.png`` and ``.svg``; closes them afterwards."""
-    out: list[Path] = []
-    for name, fig in sorted(figures.items()):
-        out += save_figure(fig, folder / CHARTS / name)
-        close_figure(fig)
+def save_charts(figures: dict[str, Any], folder: Path) -> list[FileRecord]:
+    """Save figures as ``folder/charts/<name>.png`` and ``.svg``; closes them afterwards.
+
+    Every figure is closed, also when saving one fails or is interrupted.
+    """
+    out: list[FileRecord] = []
+    try:
+        for name, fig in sorted(figures.items()):
+            out += save_figure(fig, folder / CHARTS / name, folder)
+            close_figure(fig)
+    finally:
+        for fig in figures.values():
+            close_figure(fig)
     return out
 
 

@@ -30,13 +30,16 @@ Every write goes to a temporary file in the same folder first and is moved into 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import hashlib
 import io
 import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,25 +49,17 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.runner.manifest import FORMAT, FileRecord, Manifest, parse_manifest
 
 MANIFEST = "manifest.json"
+DESIGN = "design.parquet"
 OUTCOMES = "outcomes.parquet"
 LADDER_OCCUPANCY = "ladder_occupancy.parquet"
 ALIGNMENT_OCCUPANCY = "alignment_occupancy.parquet"
 SUMMARY = "summary.csv"
 CHARTS = "charts"
 CHUNKS = "chunks"
-FORMAT = "escalation-sim/run/1"
-
-RUN_SPECIFIC_FIELDS: tuple[str, ...] = (
-    "created",
-    "completed",
-    "command",
-    "execution",
-    "timing",
-    "resumed",
-)
-"""Manifest fields that describe one execution and may differ between runs with equal results."""
+LOCK = ".lock"
 
 
 class RunFolderError(UserError):
@@ -107,22 +102,72 @@ def default_run_dir(scenario_name: str, seed: int, root: str | Path = "results")
 # ----------------------------------------------------------------------------- atomic writes
 
 
+_IO_REASONS = {
+    errno.EACCES: ("permission denied", "choose a folder you may write to"),
+    errno.EPERM: ("operation not permitted", "choose a folder you may write to"),
+    errno.EROFS: ("read-only file system", "choose a folder on a writable disk"),
+    errno.ENOSPC: ("no space left on the device", "free some space"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space"),
+    errno.EFBIG: ("file too large (file size limit)", "raise the limit (ulimit -f)"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose another path"),
+    errno.EISDIR: ("it is a folder", "choose another path"),
+    errno.ENAMETOOLONG: ("path too long", "choose a shorter path"),
+    errno.ENOENT: ("no such file or folder", "check the path"),
+    errno.EEXIST: ("a file of that name exists", "choose another path"),
+}
+
+
+class StorageError(UserError):
+    """A file could not be written or read (permissions, read-only, full disk, not a folder).
+
+    One line naming the path, the reason and what to do; ``resume_hint`` is added by callers
+    that know the run folder.
+    """
+
+    def __init__(self, path: str | Path, error: OSError, action: str = "write"):
+        self.path = Path(path)
+        self.errno = error.errno
+        reason, advice = _IO_REASONS.get(
+            error.errno or -1, (error.strerror or type(error).__name__, "check the path")
+        )
+        self.reason = reason
+        self.advice = advice
+        super().__init__(f"{self.path}: cannot {action} ({reason}); {advice}")
+
+    @property
+    def out_of_space(self) -> bool:
+        """The disk (or quota, or file size limit) is full: resuming later can finish the run."""
+        return self.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+def file_record(rel: str, data: bytes, rows: int | None = None) -> FileRecord:
+    """The :class:`~sim.runner.manifest.FileRecord` of ``data`` stored at ``rel``."""
+    return FileRecord(path=rel, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), rows=rows)
+
+
 def _atomic(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, mode) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        raise StorageError(path, e) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):
+            if tmp.exists():
+                tmp.unlink()
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
+    """Write ``data`` to ``path`` atomically.
+
+    Raises:
+        StorageError: the file cannot be written (one line naming the path and the reason).
+    """
     _atomic(path, lambda f: f.write(data))
 
 
@@ -130,6 +175,11 @@ def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     write_bytes(path, text.encode())
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Write ``folder/manifest.json`` atomically."""
+    write_bytes(folder / MANIFEST, manifest.to_json().encode())
 
 
 def parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -154,28 +204,35 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a table as parquet, atomically and deterministically."""
-    write_bytes(path, parquet_bytes(df))
+def write_parquet(path: Path, df: pd.DataFrame, rel: str | None = None) -> FileRecord:
+    """Write a table as parquet, atomically and deterministically; returns its record."""
+    data = parquet_bytes(df)
+    write_bytes(path, data)
+    return file_record(rel or path.name, data, len(df))
 
 
-def write_npy(path: Path, arr: np.ndarray) -> None:
+def write_npy(path: Path, arr: np.ndarray, rel: str | None = None) -> FileRecord:
     """Write an array as .npy, atomically (the .npy header holds only dtype and shape)."""
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    write_bytes(path, buf.getvalue())
+    data = buf.getvalue()
+    write_bytes(path, data)
+    return file_record(rel or path.name, data)
 
 
-def write_csv(path: Path, df: pd.DataFrame) -> None:
+def write_csv(path: Path, df: pd.DataFrame, rel: str | None = None) -> FileRecord:
     """Write a table as CSV (no index, '\\n' line ends, shortest round-trip floats)."""
-    write_bytes(path, df.to_csv(index=False, lineterminator="\n").encode())
+    data = df.to_csv(index=False, lineterminator="\n").encode()
+    write_bytes(path, data)
+    return file_record(rel or path.name, data, len(df))
 
 
-def save_figure(fig: Any, stem: Path) -> list[Path]:
+def save_figure(fig: Any, stem: Path, folder: Path | None = None) -> list[FileRecord]:
     """Save a Figure as ``<stem>.png`` and ``<stem>.svg``, reproducibly; returns the paths.
 
     PNG carries no date; SVG's date is suppressed and its element ids are salted with a fixed
-    string, so redrawing the same data gives the same bytes.
+    string, so redrawing the same data gives the same bytes. Records name the files relative
+    to ``folder`` (default: the stem's parent).
     """
     import matplotlib
 
@@ -190,7 +247,8 @@ def save_figure(fig: Any, stem: Path) -> list[Path]:
             data = _stable_svg_ids(data.decode()).encode()
         path = stem.with_suffix(f".{ext}")
         write_bytes(path, data)
-        out.append(path)
+        base = folder if folder is not None else stem.parent
+        out.append(file_record(path.relative_to(base).as_posix(), data))
     return out
 
 
@@ -214,11 +272,11 @@ def _stable_svg_ids(svg: str) -> str:
 # ----------------------------------------------------------------------------- reading back
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The manifest of a run folder.
+def read_manifest(folder: str | Path) -> Manifest:
+    """The manifest of a run folder, checked by its type (nothing in it is imported or run).
 
     Raises:
-        RunFolderError: the folder or its manifest is missing or unreadable.
+        RunFolderError: the folder or its manifest is missing, unreadable or malformed.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -229,67 +287,135 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise RunFolderError(f"{folder}: not a run folder (no {MANIFEST})")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = path.read_bytes()
+    except OSError as e:
+        raise StorageError(path, e, "read") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise RunFolderError(f"{path}: corrupt manifest: larger than {MAX_MANIFEST_BYTES:,} bytes")
+    try:
+        head = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise RunFolderError(f"{path}: unreadable manifest ({_short(e)})") from None
-    problems = _manifest_problems(manifest)
-    if problems:
-        raise RunFolderError(f"{path}: corrupt manifest: {'; '.join(problems)}")
-    return manifest
+    if isinstance(head, dict) and head.get("format") not in (None, FORMAT):
+        raise RunFolderError(
+            f"{path}: manifest format {str(head.get('format'))[:60]!r} is not {FORMAT!r} "
+            "(made by another version of escalation-sim; rerun the scenario with this one)"
+        )
+    try:
+        return parse_manifest(data)
+    except ValueError as e:
+        raise RunFolderError(f"{path}: corrupt manifest: {_short(e)}") from None
+
+
+MAX_MANIFEST_BYTES = 64 * 2**20
+"""A manifest larger than this is refused unread (a results folder is untrusted input)."""
 
 
 def _short(e: BaseException) -> str:
-    return " ".join(str(e).split())[:200]
+    return " ".join(str(e).split())[:300]
 
 
-def _manifest_problems(m: Any) -> list[str]:
-    if not isinstance(m, dict):
-        return ["not a JSON object"]
-    out = []
-    if m.get("format") != FORMAT:
-        out.append(f"format must be {FORMAT!r}, got {m.get('format')!r}")
-    for key, kind in (
-        ("seed", int),
-        ("chunk_size", int),
-        ("scenario", dict),
-        ("chunks", list),
-    ):
-        if not isinstance(m.get(key), kind) or isinstance(m.get(key), bool):
-            out.append(f"'{key}' missing or not {kind.__name__}")
-    if out:
-        return out
-    if m["seed"] < 0:
-        out.append("seed must be >= 0")
-    if m["chunk_size"] < 1:
-        out.append("chunk_size must be >= 1")
-    for i, c in enumerate(m["chunks"]):
-        if not (
-            isinstance(c, dict)
-            and c.get("index") == i
-            and isinstance(c.get("start"), int)
-            and isinstance(c.get("stop"), int)
-            and c.get("status") in ("done", "pending")
-        ):
-            out.append(f"chunks[{i}] is malformed")
-            break
-    return out
+def rebuild_hint(folder: Path, path: str) -> str:
+    """What to do about a damaged file of a run folder."""
+    if path.startswith(CHUNKS + "/"):
+        return f"delete it and finish the run with: escalation run --resume {folder}"
+    if path.startswith(CHARTS + "/"):
+        return f"redraw the charts with: escalation plot {folder}"
+    if path == DESIGN:
+        return "the design cannot be rebuilt from the folder; rerun the design"
+    return f"rebuild it from the chunk files with: escalation run --resume {folder}"
 
 
-def read_outcomes(folder: str | Path) -> pd.DataFrame:
-    """``outcomes.parquet`` of a finished run."""
-    return pd.read_parquet(_need(folder, OUTCOMES))
+def verify_file(folder: Path, record: FileRecord) -> bytes:
+    """The bytes of ``folder/record.path``, after checking them against the manifest's record.
+
+    Raises:
+        RunFolderError: the file is missing, of another size or checksum (one line naming the
+            file and the command that rebuilds it).
+    """
+    path = folder / record.path
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: missing; {rebuild_hint(folder, record.path)}") from None
+    except IsADirectoryError:
+        hint = rebuild_hint(folder, record.path)
+        raise RunFolderError(f"{path}: is a folder, not a file; {hint}") from None
+    except OSError as e:
+        raise StorageError(path, e, "read") from None
+    if len(data) != record.bytes or hashlib.sha256(data).hexdigest() != record.sha256:
+        what = (
+            f"{len(data):,} bytes, the manifest recorded {record.bytes:,}"
+            if len(data) != record.bytes
+            else "its checksum differs from the one recorded when it was written"
+        )
+        raise RunFolderError(
+            f"{path}: damaged or replaced ({what}); {rebuild_hint(folder, record.path)}"
+        )
+    return data
 
 
-def read_summary(folder: str | Path) -> pd.DataFrame:
-    """``summary.csv`` of a finished run."""
-    return pd.read_csv(_need(folder, SUMMARY), keep_default_na=False, na_values=[""])
+def read_table(folder: Path, record: FileRecord) -> pd.DataFrame:
+    """A verified parquet or CSV table of a run folder (rows checked against the record).
+
+    Raises:
+        RunFolderError: missing, damaged, unparsable or with the wrong number of rows.
+    """
+    data = verify_file(folder, record)
+    path = folder / record.path
+    try:
+        if record.path.endswith(".csv"):
+            df = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""])
+        else:
+            df = pd.read_parquet(io.BytesIO(data))
+    except Exception as e:  # any parser error of a file we checked: still one line
+        raise RunFolderError(
+            f"{path}: unreadable ({_short(e)[:120]}); {rebuild_hint(folder, record.path)}"
+        ) from None
+    if record.rows is not None and len(df) != record.rows:
+        raise RunFolderError(
+            f"{path}: holds {len(df):,} rows, the manifest recorded {record.rows:,}; "
+            f"{rebuild_hint(folder, record.path)}"
+        )
+    return df
 
 
-def _need(folder: str | Path, name: str) -> Path:
-    path = Path(folder) / name
-    if not path.exists():
-        raise RunFolderError(f"{folder}: {name} is missing (is the run finished?)")
-    return path
+def read_array(folder: Path, record: FileRecord) -> np.ndarray:
+    """A verified ``.npy`` array of a run folder (never unpickled)."""
+    data = verify_file(folder, record)
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise RunFolderError(
+            f"{folder / record.path}: unreadable ({_short(e)[:120]}); "
+            f"{rebuild_hint(folder, record.path)}"
+        ) from None
+
+
+def _record(manifest: Manifest, folder: Path, name: str) -> FileRecord:
+    rec = manifest.output(name)
+    if rec is None:
+        if manifest.status != "complete":
+            raise RunFolderError(
+                f"{folder}: the run is not finished (status {manifest.status}); "
+                f"finish it with: escalation run --resume {folder}"
+            )
+        raise RunFolderError(f"{folder / MANIFEST}: corrupt manifest: {name} is not listed")
+    return rec
+
+
+def read_outcomes(folder: str | Path, manifest: Manifest | None = None) -> pd.DataFrame:
+    """``outcomes.parquet`` of a finished run, verified against the manifest."""
+    folder = Path(folder)
+    m = manifest or read_manifest(folder)
+    return read_table(folder, _record(m, folder, OUTCOMES))
+
+
+def read_summary(folder: str | Path, manifest: Manifest | None = None) -> pd.DataFrame:
+    """``summary.csv`` of a finished run, verified against the manifest."""
+    folder = Path(folder)
+    m = manifest or read_manifest(folder)
+    return read_table(folder, _record(m, folder, SUMMARY))
 
 
 def occupancy_long(occupancy: np.ndarray, actors: list[str], rungs: list[str]) -> pd.DataFrame:
@@ -319,32 +445,45 @@ def alignment_long(alignment: np.ndarray, levels: list[str]) -> pd.DataFrame:
     )
 
 
-def read_occupancy(folder: str | Path, actors: list[str], rungs: list[str]) -> np.ndarray:
-    """The ladder occupancy array (days, actors, rungs) of a finished run."""
-    df = pd.read_parquet(_need(folder, LADDER_OCCUPANCY))
+def read_occupancy(
+    folder: str | Path, actors: list[str], rungs: list[str], manifest: Manifest | None = None
+) -> np.ndarray:
+    """The ladder occupancy array (days, actors, rungs) of a finished run, verified."""
+    folder = Path(folder)
+    m = manifest or read_manifest(folder)
+    df = read_table(folder, _record(m, folder, LADDER_OCCUPANCY))
     return _dense(df, [("actor", actors), ("rung", rungs)], folder, LADDER_OCCUPANCY)
 
 
-def read_alignment_occupancy(folder: str | Path, levels: list[str]) -> np.ndarray:
-    """The alignment occupancy array (days, levels) of a finished run."""
-    df = pd.read_parquet(_need(folder, ALIGNMENT_OCCUPANCY))
+def read_alignment_occupancy(
+    folder: str | Path, levels: list[str], manifest: Manifest | None = None
+) -> np.ndarray:
+    """The alignment occupancy array (days, levels) of a finished run, verified."""
+    folder = Path(folder)
+    m = manifest or read_manifest(folder)
+    df = read_table(folder, _record(m, folder, ALIGNMENT_OCCUPANCY))
     return _dense(df, [("level", levels)], folder, ALIGNMENT_OCCUPANCY)
 
 
 def _dense(
     df: pd.DataFrame, axes: list[tuple[str, list[str]]], folder: str | Path, name: str
 ) -> np.ndarray:
-    days = int(df["day"].max()) + 1 if len(df) else 0
-    shape = (days, *(len(names) for _, names in axes))
-    out = np.zeros(shape, dtype=np.int64)
-    idx: list[np.ndarray] = [df["day"].to_numpy(dtype=np.int64)]
-    for col, names in axes:
-        pos = {n: i for i, n in enumerate(names)}
-        try:
-            idx.append(np.array([pos[v] for v in df[col]], dtype=np.int64))
-        except KeyError as e:
-            raise RunFolderError(f"{folder}: {name}: unknown {col} {e}") from None
-    out[tuple(idx)] = df["count"].to_numpy(dtype=np.int64)
+    try:
+        days = int(df["day"].max()) + 1 if len(df) else 0
+        if not 0 <= days <= 1_000_000:
+            raise ValueError(f"day {days - 1} out of range")
+        shape = (days, *(len(names) for _, names in axes))
+        out = np.zeros(shape, dtype=np.int64)
+        idx: list[np.ndarray] = [df["day"].to_numpy(dtype=np.int64)]
+        for col, names in axes:
+            pos = {n: i for i, n in enumerate(names)}
+            try:
+                idx.append(np.array([pos[v] for v in df[col]], dtype=np.int64))
+            except KeyError as e:
+                raise ValueError(f"unknown {col} {e}") from None
+        out[tuple(idx)] = df["count"].to_numpy(dtype=np.int64)
+    except (KeyError, ValueError, TypeError, IndexError) as e:
+        raise RunFolderError(f"{Path(folder) / name}: unusable table ({_short(e)[:120]})") from None
     return out
 
 
@@ -402,3 +541,88 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 def safe_name(name: str) -> str:
     """A name usable as a folder name."""
     return _SAFE.sub("_", name) or "run"
+
+
+# ----------------------------------------------------------------------------- the lock
+
+_HELD: dict[Path, int] = {}  # folders this process holds the lock of, with nesting depth
+
+
+class FolderLocked(RunFolderError):
+    """Another live process is writing the folder."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold ``folder/.lock`` for the block: one writer per results folder at a time.
+
+    The lock is an exclusive ``flock`` on the file, which the kernel releases when its holder
+    dies however it dies, so a lock left by a killed process is stale and simply taken over;
+    the file also names its holder (pid, command, since when) for the refusal message. A
+    second writer gets a one-line :class:`FolderLocked` naming the holder. The same process
+    may take the lock again while holding it (nested calls).
+
+    Raises:
+        FolderLocked: another live process holds the lock.
+        StorageError: the lock file cannot be written (read-only folder, full disk).
+    """
+    import fcntl
+
+    key = folder.resolve()
+    if _HELD.get(key):
+        _HELD[key] += 1
+        try:
+            yield
+        finally:
+            _HELD[key] -= 1
+        return
+    path = folder / LOCK
+    for _attempt in range(10):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise StorageError(path, e) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise FolderLocked(f"{folder}: in use by {holder}; wait for it to finish") from None
+        except OSError as e:
+            os.close(fd)
+            raise StorageError(path, e, "lock") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder we waited on removed the file: lock the new one
+    else:
+        raise FolderLocked(f"{folder}: could not take the lock {path}; try again")
+    try:
+        info = json.dumps(
+            {"pid": os.getpid(), "command": " ".join(sys.argv)[:300], "since": utc_now()}
+        ).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info, 0)
+    except OSError as e:
+        os.close(fd)
+        raise StorageError(path, e) from None
+    _HELD[key] = 1
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        pid = int(info["pid"])
+        return f"process {pid} ({str(info.get('command', ''))[:80]}, since {info.get('since')})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"

@@ -1,0 +1,511 @@
+"""A game: one world of a scenario, some actors' seats taken by people (or policies).
+
+Each day every seat sees what its actor can see (the model's features, fog included) and the
+model's own advice, and picks a move; the other actors act by the model; then all of the day's
+moves apply at once, as in any model step. The game is kept as the list of choices made, so
+
+* **undo** rebuilds the world from day 0 with one day fewer (one world for 60 days costs a few
+  milliseconds);
+* the **game log** (scenario, seed, replicate, seats, every choice, versions) is data only and
+  replays bit-exactly: every random number is a pure function of (seed, replicate, day, actor,
+  purpose), and a seat's choice replaces that actor's drawn move without touching the others'
+  draws (``EscalationModel.step(chosen)``);
+* **what happens from here?** is a Monte Carlo of new worlds branched from the current state
+  (``start=``) with this world's parameter values, every actor played by the model (or the seats
+  by a persona). It runs through the runner of ``escalation run`` (:func:`sim.api.run`): the
+  replicate function ``sim.play.runs:branch_<token>`` carries the game's choices as data, so
+  chunks, executors, seeds and the summary (Wilson intervals) are the runner's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import UserError
+from sim.model.model import EscalationModel
+from sim.play.policy import Decision, Policy, persona
+from sim.scenario.schema import ACTORS, Scenario
+
+GAME_FORMAT = "escalation-game/1"
+"""The ``format`` field of a game log."""
+
+PUBLIC_FEATURES = (
+    "threat",
+    "ally_threat",
+    "hybrid_pressure",
+    "incident",
+    "armed_incident",
+    "blame_west",
+    "blockade",
+    "blockade_cost",
+    "blame_poland",
+    "alignment",
+    "article4",
+    "article5",
+)
+"""Features a seat is shown (its actor's view of yesterday, fog included)."""
+
+
+@dataclass
+class Game:
+    """One world of a scenario with human seats.
+
+    Attributes:
+        scenario: The validated scenario.
+        seats: Actor names whose moves are chosen outside the model.
+        seed: The run seed.
+        replicate: Which replicate's random numbers and parameters this world uses.
+        source: The scenario file, for the record.
+        overrides: ``--set`` overrides applied to it, for the record.
+        moves: One entry per day played: seat -> move name.
+    """
+
+    scenario: Scenario
+    seats: tuple[str, ...]
+    seed: int
+    replicate: int = 0
+    source: str | None = None
+    overrides: tuple[str, ...] = ()
+    moves: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.seats:
+            raise UserError("a game needs at least one seat (--as ACTOR)")
+        for seat in self.seats:
+            if seat not in ACTORS:
+                raise UserError(f"unknown actor '{seat}' in --as; actors: {', '.join(ACTORS)}")
+        if len(set(self.seats)) != len(self.seats):
+            raise UserError(f"a seat is named twice in --as: {','.join(self.seats)}")
+        if self.seed < 0 or self.replicate < 0:
+            raise UserError("seed and replicate must be >= 0")
+        self._rebuild()
+
+    # ----------------------------------------------------------------- the world
+    def _rebuild(self) -> None:
+        self.model = EscalationModel(
+            self.scenario,
+            seed=self.seed,
+            replicate_ids=[self.replicate],
+            trace=True,
+            collect=False,
+        )
+        for day_moves in self.moves:
+            self._step(day_moves)
+
+    def _step(self, day_moves: Mapping[str, str]) -> None:
+        chosen = {}
+        for seat in self.seats:
+            d = self.decision(seat)
+            col = d.column(day_moves[seat])
+            if not d.available[col, 0]:
+                raise UserError(
+                    f"day {d.day}: '{day_moves[seat]}' is not available to {seat} today"
+                )
+            chosen[d.actor_index] = d.menu[[col]]
+        self.model.step(chosen)
+
+    @property
+    def day(self) -> int:
+        """The last day played (0 before the first)."""
+        return self.model.day
+
+    @property
+    def over(self) -> bool:
+        """True once the horizon is reached or an absorbing end state ends the world."""
+        return not self.model.running
+
+    def date(self, day: int | None = None) -> str:
+        """The calendar date of a day (default: the day about to be decided)."""
+        d = self.scenario.start_date + dt.timedelta(days=self.day + 1 if day is None else day)
+        return f"{d.day} {d:%B %Y}"
+
+    def label(self, actor: str) -> str:
+        """An actor's label (``Poland``)."""
+        return self.scenario.actors[actor].label  # type: ignore[index]
+
+    def decision(self, seat: str) -> Decision:
+        """What the seat's actor sees and the model advises for the next day."""
+        return Decision.from_model(self.model, list(ACTORS).index(seat))
+
+    def menu(self, seat: str) -> pd.DataFrame:
+        """The seat's menu for the next day: move, label, rung, available, utility, p."""
+        d = self.decision(seat)
+        s = self.scenario
+        return pd.DataFrame(
+            {
+                "move": d.move_names,
+                "label": [s.moves[m].label for m in d.move_names],
+                "rung": [s.ladder[int(r)].label for r in d.move_rung],
+                "available": d.available[:, 0],
+                "utility": d.utilities[:, 0],
+                "probability": d.probabilities[:, 0],
+            }
+        )
+
+    def view(self, seat: str) -> dict[str, float]:
+        """The seat's view of yesterday (its actor's features, fog included)."""
+        d = self.decision(seat)
+        return {f: float(d.feature(f)[0]) for f in PUBLIC_FEATURES if f in d.feature_names}
+
+    def knows_truth(self) -> bool:
+        """Whether every seat's actor knows who really caused an incident."""
+        return all(self.model.tables.actors[list(ACTORS).index(s)].knows_truth for s in self.seats)
+
+    def own_rung(self, seat: str) -> str:
+        """The label of the seat's own rung."""
+        return self.scenario.ladder[int(self.model.state.rung[0, list(ACTORS).index(seat)])].label
+
+    def measures(self) -> dict[str, Any]:
+        """The public record: lasting measures, incidents and China's alignment."""
+        st = self.model.state
+        return {
+            "incident": bool(st.incident[0]),
+            "armed_incident": bool(st.armed[0]),
+            "blockade": bool(st.blockade[0]),
+            "border_closed": bool(st.border_closed[0]),
+            "article4": bool(st.article4[0]),
+            "article5": bool(st.article5[0]),
+            "china_alignment": self.scenario.alignment_track[int(st.alignment[0])],
+        }
+
+    def public_events(self, day: int | None = None) -> list[str]:
+        """What every seat learns of a day (default: the last one played): no hidden truths."""
+        day = self.day if day is None else day
+        tr = self.model.trace
+        if tr is None or day < 1 or day not in tr.states:
+            return []
+        prev, now = tr.states[day - 1], tr.states[day]
+        s = self.scenario
+        # Injects are not named: their descriptions say what really happened (a staging), which
+        # the seats learn only from the effects below.
+        ev = []
+        if tr.friction.get(day, np.zeros(1, bool))[0]:
+            ev.append("an exchange of fire on the border")
+        if now.incident[0] and not prev.incident[0]:
+            ev.append("an incident on the border; who caused it is disputed")
+        if now.armed[0] and not prev.armed[0]:
+            ev.append("the first armed clash")
+        for flag, on, off in (
+            ("blockade", "rail transit blockade imposed", "rail transit blockade lifted"),
+            ("border_closed", "border closed", "border reopened"),
+        ):
+            if getattr(now, flag)[0] != getattr(prev, flag)[0]:
+                ev.append(on if getattr(now, flag)[0] else off)
+        if now.article4[0] and not prev.article4[0]:
+            ev.append("NATO Article 4 consultations")
+        if now.article5[0] and not prev.article5[0]:
+            ev.append("NATO invokes Article 5")
+        if now.alignment[0] != prev.alignment[0]:
+            ev.append(f"China's alignment: {s.alignment_track[int(now.alignment[0])]}")
+        if not now.alive[0]:
+            ev.append("the crisis has reached an end state; the game is over")
+        return ev
+
+    # ----------------------------------------------------------------- playing
+    def play(self, day_moves: Mapping[str, str]) -> None:
+        """Play the next day with each seat's move (by name); the others act by the model.
+
+        Raises:
+            UserError: the game is over, a seat is missing, or a move is unknown/unavailable.
+        """
+        if self.over:
+            raise UserError("the game is over")
+        missing = [s for s in self.seats if s not in day_moves]
+        if missing:
+            raise UserError(f"no move given for {', '.join(missing)}")
+        moves = {seat: str(day_moves[seat]) for seat in self.seats}
+        self._step(moves)
+        self.moves.append(moves)
+
+    def undo(self) -> None:
+        """Take back the last day played.
+
+        Raises:
+            UserError: nothing has been played yet.
+        """
+        if not self.moves:
+            raise UserError("nothing to undo: no day has been played yet")
+        self.moves.pop()
+        self._rebuild()
+
+    def whatif(
+        self,
+        replicates: int = 1000,
+        seat_policies: Mapping[str, str] | None = None,
+        **execution: Any,
+    ) -> pd.DataFrame:
+        """What happens from here: a Monte Carlo branched from the current state.
+
+        New worlds (replicate ids 0..N-1, the game's seed) start from today's state with this
+        world's parameter values; every actor is played by the model unless ``seat_policies``
+        names a persona for some actors. The worlds run through the runner of ``escalation
+        run`` (:func:`sim.api.run`) with the replicate function
+        :func:`sim.play.runs.branch_name` names, so the numbers are the runner's.
+
+        Args:
+            replicates: Number of new worlds.
+            seat_policies: Actor name -> persona name for seats not played by the model.
+            execution: Execution options for :func:`sim.api.run` (default: this process).
+
+        Returns:
+            The run's summary table (outcome, estimate, ci_low, ci_high, n, kind).
+        """
+        from sim.api import run
+        from sim.play.runs import branch_name
+
+        if replicates < 1:
+            raise UserError(f"what-if needs at least 1 replicate, got {replicates}")
+        policies = dict(seat_policies or {})
+        model = branch_name(self.replicate, self.seats, self.moves, policies)
+        execution.setdefault("workers", 1)
+        result = run(
+            self.scenario,
+            replicates=replicates,
+            seed=self.seed,
+            charts=False,
+            model=model,
+            **execution,
+        )
+        return result.summary
+
+    def branch(self, replicates: int) -> EscalationModel:
+        """An ensemble of ``replicates`` worlds starting from this world's current state."""
+        return self.branch_model(np.arange(replicates))
+
+    def branch_model(
+        self, replicate_ids: np.ndarray, parameters: Mapping[str, Any] | None = None
+    ) -> EscalationModel:
+        """Worlds with these replicate ids starting from this world's current state.
+
+        They keep this world's parameter values (``parameters`` may replace some, e.g. a
+        design); their own random numbers come from their ids and the game's seed.
+        """
+        params: dict[str, Any] = {k: float(v[0]) for k, v in self.model.params.items()}
+        params.update(parameters or {})
+        return EscalationModel(
+            self.scenario,
+            seed=self.seed,
+            replicate_ids=replicate_ids,
+            parameters=params,
+            start=self.model.state,
+            collect=False,
+        )
+
+    # ----------------------------------------------------------------- results
+    def outcomes(self) -> pd.Series:
+        """This world's outcomes so far (the whole game's once it is over)."""
+        return self.model.outcomes().iloc[0]
+
+    def final_state(self) -> dict[str, Any]:
+        """The world's state as plain data (to check that a replay ends where the game did)."""
+        st = self.model.state
+        out = {
+            "day": int(st.day),
+            "rungs": {
+                a: self.scenario.ladder[int(r)].name
+                for a, r in zip(ACTORS, st.rung[0], strict=True)
+            },
+            "last_moves": {
+                a: self.model.tables.move_names[int(m)]
+                for a, m in zip(ACTORS, st.last_move[0], strict=True)
+            },
+            **self.measures(),
+            "outcomes": {
+                str(k): _plain(v)
+                for k, v in self.outcomes().items()
+                if not str(k).startswith("param.")
+            },
+        }
+        return out
+
+    def narrative(self, all_days: bool = False, top: int = 3) -> str:
+        """The whole game told as ``escalation replay`` tells a replicate (omniscient)."""
+        from sim.model.replay import _narrate
+
+        m = self.model
+        out = self.outcomes()
+        lines = _narrate(m, all_days, top, out)
+        seats = ", ".join(self.label(s) for s in self.seats)
+        lines[0] = lines[0].replace("Replay of replicate", "Game replay of replicate", 1)
+        lines.insert(1, f"Seats played by people: {seats}; their moves are the players' choices.")
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- the log
+    def log(self) -> dict[str, Any]:
+        """The game log: data only (JSON), enough to replay the game exactly."""
+        from sim.runner.chunks import scenario_to_json
+        from sim.runner.store import code_version, utc_now, versions
+
+        tree = self.scenario.model_dump(mode="json", by_alias=True)
+        text = scenario_to_json(tree)
+        return {
+            "format": GAME_FORMAT,
+            "created": utc_now(),
+            "scenario_name": self.scenario.name,
+            "scenario_source": self.source,
+            "overrides": list(self.overrides),
+            "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
+            "seed": self.seed,
+            "replicate": self.replicate,
+            "seats": list(self.seats),
+            "days": [{"day": i + 1, "moves": dict(m)} for i, m in enumerate(self.moves)],
+            "final": self.final_state(),
+            "versions": versions(),
+            "code_version": code_version(),
+            "scenario": tree,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the game log to ``path`` (JSON, atomically); returns the path."""
+        from sim.runner.store import write_json
+
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        write_json(p, self.log())
+        return p
+
+
+def new_game(
+    scenario_path: str | Path,
+    seats: Sequence[str],
+    seed: int,
+    replicate: int = 0,
+    overrides: Sequence[str] = (),
+) -> Game:
+    """A game of a scenario file (``--set`` overrides applied) with the given seats."""
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(scenario_path, tuple(overrides))
+    return Game(scenario, tuple(seats), seed, replicate, str(scenario_path), tuple(overrides))
+
+
+def parse_seats(text: str) -> tuple[str, ...]:
+    """``poland,nato`` as a tuple of actor names (checked)."""
+    seats = tuple(s.strip().lower() for s in text.split(",") if s.strip())
+    for s in seats:
+        if s not in ACTORS:
+            raise UserError(f"--as: unknown actor '{s}'; actors: {', '.join(ACTORS)}")
+    if not seats:
+        raise UserError("--as needs at least one actor, e.g. --as poland")
+    return seats
+
+
+def load_game(path: str | Path) -> Game:
+    """Replay a game log: rebuild its world from its own scenario copy and its choices.
+
+    Raises:
+        UserError: an unreadable or malformed log (the message names the file and the key),
+            a scenario that does not match its recorded hash, or a choice that is not
+            available any more.
+    """
+    from sim.runner.chunks import scenario_to_json
+    from sim.scenario.schema import ScenarioError, validate_scenario
+
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{p}: no such game log") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{p}: unreadable game log ({' '.join(str(e).split())})") from None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{p}:{e.lineno}: not a JSON game log ({e.msg})") from None
+    if not isinstance(data, dict) or data.get("format") != GAME_FORMAT:
+        got = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise UserError(f"{p}: format: expected '{GAME_FORMAT}', got {got!r}")
+
+    def need(key: str, kind: type | tuple[type, ...], where: Any = data, at: str = "") -> Any:
+        if not isinstance(where, dict) or key not in where:
+            raise UserError(f"{p}: {at}{key}: missing")
+        v = where[key]
+        if not isinstance(v, kind) or (isinstance(v, bool) and kind is not bool):
+            raise UserError(f"{p}: {at}{key}: expected {_kind(kind)}, got {v!r:.60}")
+        return v
+
+    tree = need("scenario", dict)
+    seed = need("seed", int)
+    replicate = need("replicate", int)
+    seats = need("seats", list)
+    days = need("days", list)
+    sha = need("scenario_sha256", str)
+    try:
+        scenario = validate_scenario(tree, source=f"{p} (scenario)")
+    except ScenarioError as e:
+        raise UserError(f"{p}: scenario: {' '.join(str(e).split())}") from None
+    text = scenario_to_json(scenario.model_dump(mode="json", by_alias=True))
+    if hashlib.sha256(text.encode()).hexdigest() != sha:
+        raise UserError(f"{p}: scenario_sha256: the scenario copy does not match its hash")
+    for i, s in enumerate(seats):
+        if not isinstance(s, str) or s not in ACTORS:
+            raise UserError(f"{p}: seats[{i}]: expected an actor name, got {s!r:.40}")
+    try:
+        game = Game(
+            scenario,
+            tuple(seats),
+            seed,
+            replicate,
+            data.get("scenario_source"),
+            tuple(data.get("overrides") or ()),
+        )
+    except UserError as e:
+        raise UserError(f"{p}: {e}") from None
+    for i, entry in enumerate(days):
+        at = f"days[{i}]."
+        moves = need("moves", dict, entry, at)
+        for seat in game.seats:
+            move = need(seat, str, moves, f"{at}moves.")
+            del move
+        try:
+            game.play(moves)
+        except UserError as e:
+            raise UserError(f"{p}: {at}moves: {e}") from None
+    return game
+
+
+def check_replay(game: Game, log: Mapping[str, Any]) -> list[str]:
+    """Differences between a replayed game's final state and the one its log recorded."""
+    want = log.get("final") or {}
+    got = json.loads(json.dumps(game.final_state()))
+    diffs = []
+    for key in sorted(set(want) | set(got)):
+        if want.get(key) != got.get(key):
+            diffs.append(f"{key}: log {want.get(key)!r:.80}, replay {got.get(key)!r:.80}")
+    return diffs
+
+
+def _kind(kind: type | tuple[type, ...]) -> str:
+    names = {dict: "a mapping", list: "a list", int: "a whole number", str: "text"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind)
+    return names.get(kind, kind.__name__)
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, float | np.floating) and np.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def choice_for(seat_policy: Policy, game: Game, seat: str) -> str:
+    """The move name a policy picks for a seat in the game's world (e.g. an advice persona)."""
+    d = game.decision(seat)
+    move = int(np.asarray(seat_policy(d))[0])
+    return game.model.tables.move_names[move]
+
+
+def persona_choice(name: str, game: Game, seat: str) -> str:
+    """The move a named persona would pick for a seat today."""
+    return choice_for(persona(name), game, seat)

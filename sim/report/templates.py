@@ -1,0 +1,190 @@
+"""The report's Jinja2 templates, kept as text in the package (no data files to install).
+
+``page`` is the frame every report shares; ``block/<kind>`` is the part that differs by folder
+kind. A new kind of folder (a backtest, say) is one more ``block/<kind>`` entry here and one
+context builder registered in :data:`sim.report.BUILDERS`.
+"""
+
+from __future__ import annotations
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+  body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 60rem; margin: 2rem auto;
+         padding: 0 1rem; color: #222; line-height: 1.45; font-size: 14px; }
+  h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+  h2 { font-size: 1.2rem; border-bottom: 1px solid #ccc; padding-bottom: 0.2rem;
+       margin-top: 2rem; }
+  .kind { color: #666; margin-top: 0; }
+  .caveat { background: #fff6e0; border-left: 4px solid #e0a800; padding: 0.5rem 1rem; }
+  table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1rem; font-size: 12px; }
+  th, td { border-bottom: 1px solid #e4e4e4; padding: 3px 6px; text-align: left;
+           vertical-align: top; }
+  th { background: #f3f3f3; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  .tag { display: inline-block; padding: 0 5px; border-radius: 3px; font-size: 11px; }
+  .tag-source { background: #d8ecd8; } .tag-history { background: #dbe6f5; }
+  .tag-assumption { background: #f7dfd3; } .tag-untagged { background: #eee; color: #777; }
+  .tag-default { background: #eee; color: #777; }
+  figure { margin: 1rem 0; page-break-inside: avoid; }
+  figure img { max-width: 100%; border: 1px solid #eee; }
+  figcaption { font-size: 12px; color: #555; }
+  pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 12px;
+        white-space: pre-wrap; word-break: break-all; }
+  .rule { margin: 0.3rem 0 0.6rem; }
+  @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
+</style>
+</head>
+<body>
+<h1>{{ title }}</h1>
+<p class="kind">{{ kind_label }} &middot; {{ folder }} &middot; written {{ written }}</p>
+<p class="caveat"><strong>An exploration of stated assumptions, not a forecast.</strong>
+The numbers below say what follows from the assumptions listed in this report, under the model
+described in the methods section; they are not probabilities of real-world events.</p>
+
+<section id="question">
+<h2>The question</h2>
+{% for q in question %}<p>{{ q }}</p>{% endfor %}
+</section>
+
+{% include "block/" ~ kind %}
+
+<section id="assumptions">
+<h2>Assumptions</h2>
+<p>Every parameter of {{ scenario_label }}: its value or distribution, and where the value comes
+from, as tagged in the scenario file ([source] a fact stated in the source document, [history] a
+historical record, [assumption] a modelling assumption). {{ provenance_note }}</p>
+<table id="assumptions-table">
+<thead><tr><th>parameter</th><th>value</th><th>tag</th><th>set in</th><th>note</th></tr></thead>
+<tbody>
+{% for a in assumptions %}<tr class="assumption" data-kind="{{ a.kind }}">
+<td>{{ a.path }}</td><td>{{ a.value }}</td>
+<td><span class="tag tag-{{ a.tag }}">{{ a.tag }}</span></td><td>{{ a.where }}</td>
+<td>{{ a.note }}</td></tr>
+{% endfor %}</tbody>
+</table>
+</section>
+
+<section id="methods">
+<h2>Methods</h2>
+{% for m in methods %}<p>{{ m }}</p>{% endfor %}
+</section>
+
+<section id="caveats">
+<h2>Caveats</h2>
+<ul>{% for c in caveats %}<li>{{ c }}</li>{% endfor %}</ul>
+</section>
+
+<section id="reproduce">
+<h2>Reproduce</h2>
+<p>The exact command:</p>
+<pre id="command">{{ command }}</pre>
+<p>Versions:</p>
+<table id="versions"><tbody>
+{% for k, v in versions %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}
+</tbody></table>
+</section>
+</body>
+</html>
+"""
+
+_FIGURES = """{% for f in figures %}<figure>
+<img src="data:image/png;base64,{{ f.data }}" alt="{{ f.caption }}">
+<figcaption>{{ f.caption }}</figcaption></figure>
+{% endfor %}"""
+
+_HEADLINE = """<table id="headline">
+<thead><tr><th>outcome</th><th>estimate</th><th>95% interval</th><th>n</th></tr></thead>
+<tbody>{% for h in headline %}<tr class="headline"><td>{{ h.outcome }}</td>
+<td class="num">{{ h.estimate }}</td><td class="num">{{ h.interval }}</td>
+<td class="num">{{ h.n }}</td></tr>{% endfor %}</tbody></table>"""
+
+_DRIVERS = """{% if drivers %}<section id="drivers">
+<h2>What drives the outcomes</h2>
+{% for d in drivers %}<h3>{{ d.title }}</h3>
+{% if d.text %}<p>{{ d.text }}</p>{% endif %}
+{% if d.rows %}<table class="drivers"><thead><tr>{% for c in d.columns %}<th>{{ c }}</th>
+{% endfor %}</tr></thead><tbody>{% for r in d.rows %}<tr>{% for v in r %}<td>{{ v }}</td>
+{% endfor %}</tr>{% endfor %}</tbody></table>{% endif %}
+{% for rule in d.rules %}<p class="rule">{{ rule }}</p>{% endfor %}
+{% endfor %}</section>{% endif %}"""
+
+RUN = (
+    """<section id="headline-outcomes">
+<h2>Headline outcomes</h2>
+<p>{{ replicates }} replicates, seed {{ seed }}. Probabilities with 95% Wilson intervals; means
+with Student t intervals.</p>
+"""
+    + _HEADLINE
+    + """</section>
+<section id="charts"><h2>Charts</h2>
+"""
+    + _FIGURES
+    + "</section>\n"
+    + _DRIVERS
+)
+
+COMPARISON = (
+    """<section id="headline-outcomes">
+<h2>Headline outcomes: B against A</h2>
+<p>A: {{ a_label }}. B: {{ b_label }}. Both on the same seed and replicate ids (common random
+numbers); the interval is the paired 95% interval of B - A.</p>
+<table id="headline"><thead><tr><th>outcome</th><th>A</th><th>B</th><th>B - A</th>
+<th>95% interval of B - A</th></tr></thead><tbody>
+{% for h in headline %}<tr class="headline"><td>{{ h.outcome }}</td><td class="num">{{ h.a }}</td>
+<td class="num">{{ h.b }}</td><td class="num">{{ h.diff }}</td>
+<td class="num">{{ h.interval }}</td></tr>{% endfor %}</tbody></table>
+</section>
+<section id="charts"><h2>Charts</h2>
+"""
+    + _FIGURES
+    + "</section>\n"
+    + _DRIVERS
+)
+
+SENSITIVITY = (
+    """<section id="headline-outcomes">
+<h2>Headline outcomes over the design</h2>
+<p>{{ design_text }}</p>
+<table id="headline"><thead><tr><th>outcome</th><th>mean over the design</th>
+<th>chance alone (share of replicate variance)</th><th>noise in the point means</th>
+</tr></thead><tbody>{% for h in headline %}<tr class="headline"><td>{{ h.outcome }}</td>
+<td class="num">{{ h.mean }}</td><td class="num">{{ h.noise }}</td>
+<td class="num">{{ h.noise_means }}</td></tr>{% endfor %}</tbody></table>
+</section>
+"""
+    + _DRIVERS
+    + """<section id="charts"><h2>Charts</h2>
+"""
+    + _FIGURES
+    + "</section>\n"
+)
+
+SWEEP = (
+    """<section id="headline-outcomes">
+<h2>Headline outcomes along the sweep</h2>
+<p>{{ design_text }}</p>
+<table id="headline"><thead><tr>{% for k in keys %}<th>{{ k }}</th>{% endfor %}<th>outcome</th>
+<th>estimate</th><th>95% interval</th></tr></thead><tbody>
+{% for h in headline %}<tr class="headline">{% for v in h.at %}<td class="num">{{ v }}</td>
+{% endfor %}<td>{{ h.outcome }}</td><td class="num">{{ h.estimate }}</td>
+<td class="num">{{ h.interval }}</td></tr>{% endfor %}</tbody></table>
+{% for c in crossings %}<p class="rule">{{ c }}</p>{% endfor %}
+</section>
+<section id="charts"><h2>Charts</h2>
+"""
+    + _FIGURES
+    + "</section>\n"
+)
+
+TEMPLATES = {
+    "page": PAGE,
+    "block/run": RUN,
+    "block/comparison": COMPARISON,
+    "block/sensitivity": SENSITIVITY,
+    "block/sweep": SWEEP,
+}
+"""Template name -> Jinja2 source."""

@@ -1,0 +1,169 @@
+"""``escalation play``: a terminal game through a pseudo-terminal, its log and its replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pexpect
+import pytest
+
+from sim.model import EscalationModel
+from sim.play.game import Game, load_game, new_game
+from tests.conftest import REPO, escalation_command
+
+SCENARIO = "scenarios/staged_provocation.yaml"
+PROMPT = "poland> "
+
+
+def _spawn(*args: str) -> pexpect.spawn:
+    cmd = escalation_command()
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "110", "LINES": "50"}
+    return pexpect.spawn(
+        cmd[0], [*cmd[1:], *args], cwd=str(REPO), env=env, encoding="utf-8", timeout=60
+    )
+
+
+def test_play_as_poland_in_a_terminal_then_the_log_replays(tmp_path, escalation):
+    log = tmp_path / "game.json"
+    child = _spawn("play", SCENARIO, "--as", "poland", "--seed", "11", "--log", str(log))
+    child.expect("you play Poland")
+    chosen = []
+    for day in (1, 2, 3):
+        child.expect(rf"Day {day} \(.*\) - Poland's seat")
+        child.expect("Poland's menu with the model's advice")
+        child.expect(PROMPT)
+        # Take the second move on the menu: a person's choice, not the model's draw.
+        menu = re.findall(r"│ (\d+) │ [^│]*\((\w+)\)", child.before)
+        pick = dict(menu)["2"]
+        chosen.append(pick)
+        child.sendline("2")
+        child.expect(rf"Day {day} \(.*\) played: Poland chose ")
+    child.expect(PROMPT)
+    child.sendline("whatif 300")
+    child.expect(r"What happens from day 3: 300 worlds, every actor played by the model")
+    child.expect(r"armed_incident\s*│\s*([\d.]+)\s*│\s*([\d.]+)-([\d.]+)")
+    est, lo, hi = (float(x) for x in child.match.groups())
+    assert 0 <= lo <= est <= hi <= 1
+    child.expect(PROMPT)
+    child.sendline("save")
+    child.expect(f"game log saved to {re.escape(str(log))}")
+    child.expect(PROMPT)
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    data = json.loads(log.read_text())
+    assert data["format"] == "escalation-game/1"
+    assert data["seed"] == 11 and data["seats"] == ["poland"]
+    assert [d["moves"]["poland"] for d in data["days"]] == chosen
+    assert data["final"]["day"] == 3 and data["final"]["last_moves"]["poland"] == chosen[-1]
+    assert "numpy" in data["versions"] and data["code_version"]
+
+    replay = escalation("play", "--replay", str(log))
+    assert replay.returncode == 0, replay.stderr
+    assert "final state identical to the log" in replay.stdout
+    # The replayed world is the same world, bit for bit.
+    again = load_game(log)
+    assert json.loads(json.dumps(again.final_state())) == data["final"]
+
+    story = escalation("replay", "--log", str(log))
+    assert story.returncode == 0, story.stderr
+    assert "Game replay of replicate 0 of 'staged_provocation'" in story.stdout
+    assert "Seats played by people: Poland" in story.stdout
+
+
+def test_a_tampered_or_broken_log_is_one_line_and_exit_2(tmp_path, escalation):
+    game = new_game(SCENARIO, ["poland"], seed=5)
+    game.play({"poland": "statement"})
+    good = tmp_path / "good.json"
+    game.save(good)
+    data = json.loads(good.read_text())
+
+    cases = {
+        "notjson.json": "{not json",
+        "format.json": json.dumps({**data, "format": "other"}),
+        "move.json": json.dumps({**data, "days": [{"day": 1, "moves": {"poland": "nuke"}}]}),
+        "seat.json": json.dumps({**data, "seats": ["atlantis"]}),
+        "hash.json": json.dumps({**data, "scenario_sha256": "0" * 64}),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        r = escalation("play", "--replay", str(tmp_path / name))
+        assert r.returncode == 2, (name, r.stdout, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert name in r.stderr
+    for args in (
+        ["play", SCENARIO, "--as", "atlantis"],
+        ["play", SCENARIO],
+        ["play", SCENARIO, "--as", "poland", "--seed", "-1"],
+        ["play", SCENARIO, "--as", "poland", "--seed", "x"],
+        ["play", SCENARIO, "--as", "poland,poland"],
+        ["play", "--replay", "game.json", "--as", "poland"],
+        ["play", "--replay", str(tmp_path / "missing.json")],
+    ):
+        r = escalation(*args)
+        assert r.returncode == 2, args
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_seat_replaces_only_its_own_draw():
+    """Day 1 decisions all look at day 0: a seat's choice leaves the other actors' draws alone."""
+    free = EscalationModel(SCENARIO, seed=9, replicate_ids=[0])
+    free.step()
+    game = new_game(SCENARIO, ["poland"], seed=9)
+    menu = game.menu("poland")
+    own = free.tables.move_names[int(free.state.last_move[0, 4])]
+    other = next(m for m in menu[menu.available].move if m != own)
+    game.play({"poland": other})
+    got = game.model.state.last_move[0]
+    want = free.state.last_move[0]
+    assert game.model.tables.move_names[int(got[4])] == other
+    assert np.array_equal(np.delete(got, 4), np.delete(want, 4))
+
+
+def test_hot_seat_undo_and_whatif_branch():
+    game = Game(new_game(SCENARIO, ["poland"], seed=2).scenario, ("poland", "nato"), seed=2)
+    for _ in range(3):
+        game.play({s: str(game.menu(s).query("available").move.iloc[0]) for s in game.seats})
+    before = game.final_state()
+    game.play({s: str(game.menu(s).query("available").move.iloc[-1]) for s in game.seats})
+    game.undo()
+    assert game.final_state() == before and game.day == 3
+    summary = game.whatif(200).set_index("outcome")
+    for name in ("armed_incident", "article4", "blockade"):
+        row = summary.loc[name]
+        assert row.n == 200 and row.ci_low <= row.estimate <= row.ci_high
+    # The branch starts from today's state: no world in it has fewer days than today.
+    branch = game.branch(50).run()
+    assert (branch.state.days >= 3).all()
+    with pytest.raises(Exception, match="not available"):
+        game.play({"poland": "offensive", "nato": "statement"})
+
+
+def test_whatif_runs_through_the_runner_and_equals_the_branch_on_any_executor():
+    from sim.play.runs import branch_name
+    from sim.runner.chunks import resolve_model
+    from sim.runner.results import summarize_ok
+
+    game = new_game(SCENARIO, ["poland"], seed=13)
+    for _ in range(5):
+        game.play({"poland": str(game.menu("poland").query("available").move.iloc[-1])})
+    here = game.whatif(600).set_index("outcome")
+    pool = game.whatif(600, workers=2, chunk_size=200).set_index("outcome")
+    direct = summarize_ok(game.branch(600).run().outcomes()).set_index("outcome")
+    for name in ("armed_incident", "article4", "blockade", "mean:max_rung"):
+        assert (
+            here.loc[name, "estimate"] == pool.loc[name, "estimate"] == direct.loc[name, "estimate"]
+        )
+    # The branch is named by data only: the same game's choices give the same function name,
+    # and the name rebuilds the same world in a fresh lookup.
+    name = branch_name(game.replicate, game.seats, game.moves)
+    assert name == branch_name(game.replicate, game.seats, list(game.moves))
+    fn = resolve_model(name)
+    out = fn(game.scenario, game.seed, np.arange(50))
+    assert (out.outcomes["days"] >= game.day).all()

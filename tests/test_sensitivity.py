@@ -1,0 +1,274 @@
+"""Sensitivity analysis: estimators on functions with known indices, the whole pipeline on
+scenarios with a known answer, factors and their ranges, and the CLI's errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis.sensitivity import (
+    Factor,
+    FactorSet,
+    OutcomeSpec,
+    convergence,
+    indices_for,
+    noise_share,
+    parse_outcomes,
+    point_outcomes,
+    ranking_stability,
+    sample_design,
+    scenario_factors,
+)
+from sim.errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
+
+FIXTURES = REPO / "tests" / "fixtures" / "sensitivity"
+ONE = FIXTURES / "one_driver.yaml"
+TWO = FIXTURES / "two_interact.yaml"
+
+
+def _unit_factors(d: int, low: float = 0.0, high: float = 1.0) -> FactorSet:
+    return FactorSet(tuple(Factor(f"x{i}", "fixed", "test", low, high, 0.5) for i in range(d)))
+
+
+# ----------------------------------------------------------------------------- estimators
+
+
+def test_sobol_recovers_the_ishigami_indices() -> None:
+    # Ishigami & Homma (1990), a = 7, b = 0.1: S1 = (0.314, 0.442, 0), ST = (0.558, 0.442, 0.244).
+    design = sample_design(_unit_factors(3, -np.pi, np.pi), "sobol", 2048, seed=3)
+    x = design.values().to_numpy()
+    y = np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+    df = indices_for(design, y).set_index("factor")
+    expected_s1 = {"x0": 0.3139, "x1": 0.4424, "x2": 0.0}
+    expected_st = {"x0": 0.5576, "x1": 0.4424, "x2": 0.2437}
+    for name in expected_s1:
+        assert df.loc[name, "S1"] == pytest.approx(expected_s1[name], abs=0.05)
+        assert df.loc[name, "ST"] == pytest.approx(expected_st[name], abs=0.05)
+        assert df.loc[name, "ST_ci_low"] <= df.loc[name, "ST"] <= df.loc[name, "ST_ci_high"]
+    assert list(df.sort_values("rank").index) == ["x0", "x1", "x2"]
+
+
+def test_morris_mu_star_of_a_linear_function_is_its_slope_over_the_range() -> None:
+    design = sample_design(_unit_factors(4, 0.0, 2.0), "morris", 30, seed=1)
+    x = design.values().to_numpy()
+    y = 3.0 * x[:, 0] - 1.0 * x[:, 1] + 0.0 * x[:, 2] + 0.25 * x[:, 3]
+    df = indices_for(design, y).set_index("factor")
+    # The effect over the whole range (2 units) of each factor.
+    assert df["mu_star"].to_dict() == pytest.approx({"x0": 6.0, "x1": 2.0, "x2": 0.0, "x3": 0.5})
+    assert df.loc["x1", "mu"] == pytest.approx(-2.0)
+    assert df["sigma"].max() == pytest.approx(0.0, abs=1e-9)  # no interactions, no curvature
+    assert list(df.sort_values("rank").index) == ["x0", "x1", "x3", "x2"]
+
+
+def test_convergence_uses_nested_designs_and_ranking_is_stable_for_a_clear_case() -> None:
+    design = sample_design(_unit_factors(5), "sobol", 256, seed=2)
+    x = design.values().to_numpy()
+    y = 5 * x[:, 0] + 2 * x[:, 1] + 0.5 * x[:, 2]
+    conv = convergence(design, y)
+    assert sorted(conv["n"].unique()) == [32, 64, 128, 256]
+    last = conv[conv["n"] == 256].set_index("factor")
+    assert last.loc["x0", "index"] > last.loc["x1", "index"] > last.loc["x2", "index"]
+    assert ranking_stability(conv, top=3) == 1.0
+
+
+def test_noise_share_separates_parameters_from_dice() -> None:
+    # Two points, four replicates each: values 0/1 within points, point means 0.25 and 0.75.
+    rows = pd.DataFrame({"point": [0] * 4 + [1] * 4, "hit": [1, 0, 0, 0, 1, 1, 1, 0]})
+    rows["hit"] = rows["hit"].astype(bool)
+    po = point_outcomes(rows, OutcomeSpec("hit", "hit"), 2)
+    assert po.mean.tolist() == [0.25, 0.75]
+    n = noise_share(po)
+    within, between = 0.1875, 0.0625  # p(1-p) at each point; variance of {0.25, 0.75}
+    assert n["noise_share"] == pytest.approx(within / (within + between))
+    assert n["noise_in_means_independent"] == pytest.approx(min(1.0, within / 4 / between))
+
+
+def test_noise_in_means_is_the_split_half_unreliability_of_the_point_means() -> None:
+    from sim.rng import Streams
+
+    points, k = 200, 40
+    st = Streams(1, np.arange(points * k))
+    p = np.repeat(np.linspace(0.05, 0.95, points), k)
+    rep = np.tile(np.arange(k), points)
+    u = Streams(1, rep).uniform(0, 0, "u")  # common random numbers: the same k worlds
+    crn = pd.DataFrame({"point": np.repeat(np.arange(points), k), "replicate": rep})
+    crn["hit"] = u < p
+    n_crn = noise_share(point_outcomes(crn, OutcomeSpec("hit", "hit"), points))
+    # Under CRN the point means are a monotone function of p for fixed worlds: reliable.
+    assert n_crn["noise_in_means"] < 0.05
+    fresh = crn.copy()
+    fresh["hit"] = st.uniform(0, 0, "v") < 0.5  # nothing depends on the point: all noise
+    n_fresh = noise_share(point_outcomes(fresh, OutcomeSpec("hit", "hit"), points))
+    assert n_fresh["noise_in_means"] > 0.8
+
+
+# ----------------------------------------------------------------------------- factors
+
+
+def test_uncertain_factors_are_the_scenarios_distributions_and_fixed_ones_stay_in_bounds() -> None:
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.parameters import declared_parameters, uncertain_parameters
+
+    s = load_scenario(REPO / "scenarios" / "staged_provocation.yaml")
+    only = scenario_factors(s)
+    assert only.names == list(uncertain_parameters(s))
+    screened = scenario_factors(s, 0.2)
+    fixed = [f for f in screened.factors if f.kind == "fixed"]
+    skipped = {p for p, _ in screened.skipped}
+    declared = declared_parameters(s)
+    # Every declared number is either a factor or skipped (with its reason).
+    assert set(screened.names) | skipped == set(declared)
+    assert {f.category for f in fixed} >= {"motive weight", "move cost", "actor trait"}
+    for f in fixed:
+        v = float(declared[f.name])
+        assert f.low < f.high
+        assert min(v * 0.8, v * 1.2) <= f.low + 1e-12 and f.high <= max(v * 0.8, v * 1.2) + 1e-12
+    probs = [f for f in fixed if f.name.endswith(".probability")]
+    assert probs and all(f.low >= 0.0 and f.high <= 1.0 for f in probs)
+    assert all(declared[p] == 0 for p in skipped)
+
+
+def test_outcome_specs_check_names_kinds_and_categories() -> None:
+    rows = pd.DataFrame(
+        {
+            "armed_incident": [True, False],
+            "blockade_days": [0, 4],
+            "end_state": pd.array(["frozen_crisis", "limited_clash"], dtype="str"),
+        }
+    )
+    specs = parse_outcomes(["armed_incident", "blockade_days>2", "end_state"], rows)
+    assert [s.text for s in specs][:2] == ["armed_incident", "blockade_days>2"]
+    assert "end_state=limited_clash" in [s.text for s in specs]
+    assert specs[1].values(rows).tolist() == [0.0, 1.0]
+    with pytest.raises(UserError, match="unknown outcome 'armed_incidnt'; did you mean"):
+        parse_outcomes(["armed_incidnt"], rows)
+    with pytest.raises(UserError, match="needs a numeric outcome"):
+        parse_outcomes(["end_state>3"], rows)
+
+
+# ----------------------------------------------------------------------------- known answers
+
+
+def _by_factor(result: object, outcome: str = "staged_incident") -> pd.DataFrame:
+    df = result.to_df()  # type: ignore[attr-defined]
+    return df[df["outcome"] == outcome].set_index("factor")
+
+
+def test_one_parameter_alone_drives_the_outcome_sobol() -> None:
+    import sim
+
+    r = sim.sensitivity(ONE, ["staged_incident"], method="sobol", n=128, replicates_per_point=16)
+    df = _by_factor(r)
+    driver = "injects[0].probability"
+    assert df["rank"].idxmin() == driver
+    # P(staged | p) = p: all of the variance is p's, alone.
+    for key in ("S1", "ST"):
+        assert df.loc[driver, f"{key}_ci_low"] <= 1.0 <= df.loc[driver, f"{key}_ci_high"] + 0.02
+        assert df.loc[driver, key] == pytest.approx(1.0, abs=0.1)
+    others = df.drop(index=driver)
+    assert len(others) >= 10  # the base world's uncertain parameters are all in the design
+    assert others["ST"].abs().max() < 0.02
+
+
+def test_one_parameter_alone_drives_the_outcome_morris() -> None:
+    import sim
+
+    r = sim.sensitivity(ONE, ["staged_incident"], method="morris", n=10, replicates_per_point=64)
+    df = _by_factor(r)
+    driver = "injects[0].probability"
+    assert df["rank"].idxmin() == driver
+    # P(staged | p) = p: the effect of p over its whole range is 1. The K replicates' own
+    # uniforms make the point means an empirical CDF of p, off by O(1/sqrt(K)).
+    assert df.loc[driver, "mu_star"] == pytest.approx(1.0, abs=0.15)
+    assert (
+        df.loc[driver, "mu_star_ci_low"] - 0.05 <= 1.0 <= df.loc[driver, "mu_star_ci_high"] + 0.05
+    )
+    assert df.drop(index=driver)["mu_star"].max() == 0.0
+
+
+def test_two_parameters_that_interact_get_their_sobol_indices() -> None:
+    import sim
+
+    r = sim.sensitivity(TWO, ["staged_incident"], method="sobol", n=256, replicates_per_point=64)
+    df = _by_factor(r)
+    pair = ["injects[0].probability", "injects[1].probability"]
+    assert set(df.nsmallest(2, "rank").index) == set(pair)
+    # f = 1 - (1 - p)(1 - q), p, q ~ U(0, 1): S1 = 3/7, ST = 4/7 for each.
+    for name in pair:
+        assert df.loc[name, "S1_ci_low"] - 0.03 <= 3 / 7 <= df.loc[name, "S1_ci_high"] + 0.03
+        assert df.loc[name, "ST_ci_low"] - 0.03 <= 4 / 7 <= df.loc[name, "ST_ci_high"] + 0.03
+        assert df.loc[name, "ST"] > df.loc[name, "S1"]  # the interaction
+    assert df.loc[pair, "S1"].sum() < 0.95
+    assert df.drop(index=pair)["ST"].abs().max() < 0.02
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_writes_a_sensitivity_folder_and_prints_the_ranking(escalation, tmp_path) -> None:
+    out = tmp_path / "s"
+    p = escalation(
+        "sensitivity", str(ONE), "--method", "morris", "-N", "6", "-k", "8",
+        "--outcome", "staged_incident", "--out", str(out), "--quiet",
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    first_rank = next(line for line in lines if line.strip().startswith("1 "))
+    assert "injects[0].probability" in first_rank
+    assert "not forecasts" in p.stdout
+    info = json.loads((out / "analysis.json").read_text())
+    assert info["kind"] == "sensitivity" and info["method"] == "morris"
+    indices = pd.read_csv(out / "indices.csv")
+    assert indices.loc[indices["rank"] == 1, "factor"].item() == "injects[0].probability"
+    assert (out / "charts" / "tornado_staged_incident.png").stat().st_size > 0
+    assert (out / "charts" / "convergence_staged_incident.svg").stat().st_size > 0
+    assert (out / "run" / "outcomes.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "fast"], "--method must be one of morris, sobol"),
+        (["--method", "sobol", "-N", "100"], "must be a power of 2"),
+        (["--outcome", "armed_incidnt"], "unknown outcome 'armed_incidnt'"),
+        (["--screen-fixed", "150%"], "--screen-fixed: must be between 0% and 100%"),
+        (["-k", "zero"], "-k must be a whole number"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(escalation, tmp_path, args, message) -> None:
+    p = escalation("sensitivity", str(ONE), "--out", str(tmp_path / "x"), "--quiet", *args)
+    assert p.returncode == 2, p.stderr
+    assert message in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in p.stderr
+
+
+def test_cli_names_the_file_and_line_of_a_bad_scenario(escalation, tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"extends: {REPO / 'scenarios' / 'base.yaml'}\nname: bad\nhorizon_days: -3\n")
+    p = escalation("sensitivity", str(bad), "--out", str(tmp_path / "x"))
+    assert p.returncode == 2
+    assert f"{bad}:3: horizon_days" in p.stderr
+    assert "Traceback" not in p.stderr
+
+
+def test_same_seed_same_indices_and_every_point_shares_its_replicate_ids(tmp_path) -> None:
+    import sim
+
+    kw = {"method": "morris", "n": 4, "replicates_per_point": 8}
+    a = sim.sensitivity(TWO, ["staged_incident"], out=tmp_path / "a", **kw)
+    b = sim.sensitivity(TWO, ["staged_incident"], **kw)
+    pd.testing.assert_frame_equal(a.to_df(), b.to_df())
+    rows = pd.read_parquet(tmp_path / "a" / "run" / "outcomes.parquet")
+    ids = rows.groupby("point")["replicate"].apply(tuple)
+    assert len(ids) == a.info["points"] and set(ids) == {tuple(range(8))}
+    # The design's values are the rows' parameter values.
+    unit = pd.read_parquet(tmp_path / "a" / "unit.parquet")
+    p = rows.groupby("point")["param.injects[0].probability"].first().to_numpy()
+    np.testing.assert_allclose(p, unit["injects[0].probability"].to_numpy(), atol=1e-9)
