@@ -7,7 +7,7 @@ SCENARIO ?= scenarios/staged_provocation.yaml
 N ?= 10000
 SEED ?= 20240708
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench golden clean
 
 $(VENV)/.installed: pyproject.toml
 	@PYTHON=$$(tools/find-python) || exit 1; \
@@ -33,6 +33,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format sim tests bench tools
 	$(VENV)/bin/ruff check --fix sim tests bench tools
+
+# Rewrites tests/golden/ from the current model: review the diff, then commit it with the reason.
+golden: $(VENV)/.installed
+	$(PY) tools/golden.py
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_engine.py

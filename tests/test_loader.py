@@ -213,9 +213,9 @@ def test_param_messages_have_no_union_noise(
         ),
         (("ladder",), [], "ladder: needs at least 3 items, got 0"),
         (
-            ("commitments", "sco_is_alliance"),
-            True,
-            "commitments.sco_is_alliance: expected one of: False, got true",
+            ("actors", "china", "side"),
+            "sideways",
+            "actors.china.side: expected one of: west, east, neutral, got 'sideways'",
         ),
     ],
 )
@@ -232,11 +232,15 @@ def test_unknown_key_without_close_match_lists_the_valid_keys(base_tree: dict[st
 
 
 def test_unknown_mapping_name_is_one_problem(base_tree: dict[str, Any]) -> None:
-    """A misspelt actor is one problem, not one per key of its body."""
+    """A misspelt actor is one problem, not one per key of its body (nor a new actor)."""
     tree = copy.deepcopy(base_tree)
-    tree["actors"]["chinaa"] = tree["actors"].pop("china")
+    tree["actors"]["chinaa"] = {"resolve": 0.3, "motives": {"statement": {"bias": 1}}}
     got = messages_for(tree)
-    assert got == ["actors.chinaa: unknown key; did you mean 'china'?"]
+    assert got == [
+        "actors.chinaa: unknown key; did you mean 'china'? (a new actor needs at least label, "
+        "side, resolve, risk_tolerance, stakes, war_aversion, temperature, inertia and "
+        "initial_move)"
+    ]
 
 
 # --- extends -----------------------------------------------------------------------------------
@@ -498,16 +502,16 @@ def _line_of(path: Path, keys: tuple[str, ...]) -> int:
 
 
 def test_inherited_value_is_reported_in_the_base_file(tmp_path: Path) -> None:
-    """The child removes the rung China starts on: the problem is China's initial_rung, which
-    only the base file sets, so it is reported with the base file's name and line."""
+    """The child removes the rung China's statement stands on: the problem is the move's rung,
+    which only the base file sets, so it is reported with the base file's name and line."""
     tree = load_tree(BASE)
-    rung = tree["actors"]["china"]["initial_rung"]
+    rung = tree["moves"]["statement"]["rung"]
     ladder = [r for r in tree["ladder"] if r["name"] != rung]
     child = tmp_path / "x.yaml"
     child.write_text(f"extends: {BASE}\nladder: {json.dumps(ladder)}\n", "utf-8")
-    line = _line_of(BASE, ("actors", "china", "initial_rung"))
+    line = _line_of(BASE, ("moves", "statement", "rung"))
     assert any(
-        p.startswith(f"{BASE}:{line}: actors.china.initial_rung: unknown rung '{rung}'")
+        p.startswith(f"{BASE}:{line}: moves.statement.rung: unknown rung '{rung}'")
         for p in problems(child)
     )
 
@@ -521,7 +525,7 @@ def test_schema_helpers(base_tree: dict[str, Any]) -> None:
     assert is_param_at(("actors", "china", "motives", "statement", "bias"))
     assert not is_param_at(("actors", "china", "label"))
     assert allowed_keys(("moves",), base_tree) is None  # names the scenario chooses
-    assert "china" in (allowed_keys(("actors",), base_tree) or ())
+    assert allowed_keys(("actors",), base_tree) is None  # actors are declared by name
     assert allowed_keys(("actors", "china", "resolve"), base_tree) == (
         "dist",
         "a",

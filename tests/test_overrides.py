@@ -82,7 +82,12 @@ def values_within(bounds: dict[str, float]) -> st.SearchStrategy[float]:
 @st.composite
 def param_override(draw: Any, file: str) -> tuple[str, tuple[str | int, ...], Any]:
     """A parameter path of the scenario and a valid new value: a number or a uniform."""
-    dotted = draw(st.sampled_from([p for p, _ in iter_params(loaded(file))]))
+    # A death rate or hybrid pressure on a move that is not aimed can never take effect, and
+    # the schema says so; those paths are not values a user could meaningfully set.
+    paths = [
+        p for p, _ in iter_params(loaded(file)) if not p.endswith((".fatality", ".effects.hybrid"))
+    ]
+    dotted = draw(st.sampled_from(paths))
     path = parse_key_path(dotted)
     numbers = values_within(field_bounds(annotation_at(path)))
     fixed = numbers
@@ -222,12 +227,12 @@ def _without(tmp_path: Path, path: tuple[str, ...]) -> Path:
 def test_absent_optional_key_can_be_set_and_suggested(tmp_path: Path) -> None:
     """A key the file leaves out is still a valid --set path, and a suggestion for typos."""
     src = _without(tmp_path, ("actors", "china", "initial_move"))
-    s = load_scenario(src, ["actors.china.initial_move=distance"])
-    assert s.actors["china"].initial_move == "distance"
+    s = load_scenario(src, ["actors.china.initial_move=stand_down"])
+    assert s.actors["china"].initial_move == "stand_down"
     with pytest.raises(ScenarioError) as info:
-        load_scenario(src, ["actors.china.initial_mov=distance"])
+        load_scenario(src, ["actors.china.initial_mov=stand_down"])
     assert str(info.value) == (
-        "--set actors.china.initial_mov=distance: actors.china.initial_mov: unknown key; "
+        "--set actors.china.initial_mov=stand_down: actors.china.initial_mov: unknown key; "
         "did you mean actors.china.initial_move?"
     )
 

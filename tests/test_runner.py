@@ -81,7 +81,7 @@ def fails_always(scenario, seed, replicate_ids, parameters=None):
 def forced_stage_scenario(folder: Path, p: float = 0.3, horizon: int = 5) -> Path:
     """A scenario whose P(staged incident) is ``p`` exactly.
 
-    Belarus never stages an incident by choice (bias -1000 makes the logit weight e^-1000/T,
+    Neither Belarus nor Russia stages an incident by choice (bias -1000 makes the logit weight e^-1000/T,
     which is 0.0 in floating point); an inject forces the staging on day 1 with probability
     ``p``, drawn once per replicate. So staged_incident ~ Bernoulli(p), independently.
     """
@@ -95,11 +95,14 @@ actors:
   belarus:
     motives:
       stage_incident: {{bias: -1000.0}}
+  russia:
+    motives:
+      stage_incident: {{bias: -1000.0}}
 injects:
   - name: forced_stage
     day: 1
     probability: {p}
-    force_move: {{actor: belarus, move: stage_incident}}
+    force_move: {{actor: belarus, move: stage_incident, target: ukraine}}
 """,
         encoding="utf-8",
     )

@@ -66,24 +66,24 @@ actors:
   china:
     resolve: {dist: beta, a: 2, b: 8}       # replaces the base's distribution whole
     motives:
-      distance: {eu_exposure: 2.0}          # merged into the base's motives for 'distance'
+      extend_drills: {blame_west: 2.0}      # merged into the base's motives for 'extend_drills'
 
-economy:
-  china_eu_exposure: {dist: uniform, low: 0.7, high: 0.9}
+alignment:
+  exposure: {dist: uniform, low: 0.7, high: 0.9}
 
 injects:                           # a list: replaces the base's list
   - name: staged_incident
     description: "Belarus stages a border incident during the drills"
     day: 5
     probability: 0.8
-    force_move: {actor: belarus, move: stage_incident}
+    force_move: {actor: belarus, move: stage_incident, target: ukraine}
   - name: crossing_closed
     window: [6, 30]
     when:                          # all conditions must hold
       - {flag: staged_incident}
       - {rung_at_least: {actor: poland, rung: show_of_force}}
     probability: 0.1
-    set_flag: border_closed
+    start_measure: {actor: poland, measure: close_border, target: belarus}
 """
 """A small valid scenario; generation fails if it does not load against the shipped base."""
 
@@ -126,9 +126,10 @@ def render() -> str:
         _distributions(),
         _table_section(
             "Features",
-            "The quantities a move's `motives` weights refer to (`actors.<actor>.motives."
-            "<move>.<feature>: weight`). Each weight multiplies the feature's value and is "
-            "added to the move's utility (see [MODEL.md](MODEL.md)).",
+            "The quantities `motives` weights refer to (`actors.<actor>.motives."
+            "<move or measure>.<feature>: weight`; also `alignment.up` and `alignment.down`). "
+            "Each weight multiplies the feature's value and is added to the choice's utility "
+            "(see [MODEL.md](MODEL.md)).",
             ("feature", "what it measures"),
             FEATURES,
         ),
@@ -320,9 +321,10 @@ def _intro(models: dict[type[BaseModel], list[str]]) -> str:
      sim/scenario/distributions.py. Do not edit by hand: change the schema and run
      `python tools/gen_scenario_docs.py`. -->
 
-A scenario is one YAML file in `scenarios/`. It states the six actors, the escalation ladder,
-China's alignment track, the moves, the economy and commitments, and the injects (scheduled or
-conditional events). The schema in `sim/scenario/schema.py` is the single source of truth for
+A scenario is one YAML file in `scenarios/`. It declares the actors, the escalation ladder,
+the daily moves and lasting measures, the mechanisms that apply to the actors (alliances, an
+alignment track, a transit corridor), the economy, and the injects (scheduled or conditional
+events). The schema in `sim/scenario/schema.py` is the single source of truth for
 what a file may contain; this page is generated from it.
 
 - Check files: `escalation validate scenarios/*.yaml` (prints `ok: FILE (title)` or every

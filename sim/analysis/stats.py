@@ -33,7 +33,7 @@ END_STATES: tuple[str, ...] = (
 
 KNOWN_CATEGORIES: Mapping[str, tuple[str, ...]] = {
     "end_state": END_STATES,
-    "china_blames_incident_on": ("west", "belarus_russia", "none"),
+    "china_blames_incident_on": ("west", "east", "none"),
     "china_blames_blockade_on": ("poland", "belarus", "none"),
 }
 """Categories every summary lists for these text outcomes, even when a run never saw them.

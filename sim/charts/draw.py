@@ -13,7 +13,6 @@ from sim.charts.common import RunInfo
 from sim.charts.ladder import heatmap_chart, ladder_fan_chart
 from sim.charts.probabilities import alignment_chart, end_state_chart, probabilities_chart
 from sim.charts.timing import time_to_incident_chart
-from sim.scenario.schema import ACTORS
 
 
 def draw_all(
@@ -27,7 +26,7 @@ def draw_all(
     start_date: dt.date | str | None = None,
     horizon: int | None = None,
     *,
-    actor_names: Sequence[str] = ACTORS,
+    actor_names: Sequence[str] | None = None,
 ) -> dict[str, Figure]:
     """Draw every chart of a run; the caller saves them (``fig.savefig(dir / f"{stem}.png")``).
 
@@ -48,6 +47,8 @@ def draw_all(
         Figures keyed ``probabilities, end_states, ladder_fan, heatmap, time_to_incident,
         china_alignment``, in that order.
     """
+    if actor_names is None:
+        actor_names = [f"actor {i}" for i in range(np.asarray(occupancy).shape[1])]
     has_alignment = {"china_alignment_max", "china_alignment_final"} & set(outcomes.columns)
     alignment_data = outcomes if has_alignment else alignment_occupancy
     return {

@@ -18,7 +18,6 @@ from matplotlib.patches import Patch
 
 from sim.analysis.occupancy import occupancy_shares, rung_quantile
 from sim.charts.common import RunInfo, day_label, figure_of, name_label, new_figure, stamp_run_info
-from sim.scenario.schema import ACTORS
 
 FAN_COLOR = "#4c72b0"
 HEATMAP_CMAP = "YlOrRd"
@@ -182,7 +181,7 @@ def heatmap_chart(
     info: RunInfo,
     actor: str | None = None,
     *,
-    actor_names: Sequence[str] = ACTORS,
+    actor_names: Sequence[str] | None = None,
     start_date: dt.date | str | None = None,
     ax: Axes | None = None,
     title: str | None = None,
@@ -209,6 +208,8 @@ def heatmap_chart(
     arr = np.asarray(occupancy)
     if arr.ndim == 3:
         _check_occupancy(arr, rung_names, 3)
+        if actor_names is None:
+            actor_names = [f"actor {i}" for i in range(arr.shape[1])]
         if arr.shape[1] != len(actor_names):
             raise ValueError(f"occupancy has {arr.shape[1]} actors but {len(actor_names)} names")
         if actor is not None:

@@ -1,4 +1,4 @@
-"""The crisis model: six actors as Mesa agents stepping an ensemble of worlds."""
+"""The crisis model: the scenario's actors as Mesa agents stepping an ensemble of worlds."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ class ChunkOutput:
 
     Attributes:
         outcomes: One row per replicate (``replicate``, ``param.*`` columns, outcomes).
-        occupancy: (days+1, 6, rungs) replicates on each rung per day and actor.
-        alignment_occupancy: (days+1, levels) replicates on each of China's alignment levels.
+        occupancy: (days+1, actors, rungs) replicates on each rung per day and actor.
+        alignment_occupancy: (days+1, levels) replicates on each level of the alignment track.
     """
 
     outcomes: pd.DataFrame

@@ -1,17 +1,21 @@
-"""The six actors as Mesa agents. Each one decides for all R worlds at once.
+"""The actors as Mesa agents. Each one decides for all R worlds at once.
 
-An actor observes the world as it stood at the end of yesterday (features), weighs every move on
-its menu by expected utility, and draws one by a logit (quantal-response) rule. Decisions are
-written to the model's pending-move array and applied only after every actor has decided, so the
-order in which agents are activated never matters.
+An actor observes the world as it stood at the end of yesterday (its :class:`View`), weighs
+every entry on its menu by utility and draws one by a logit (quantal-response) rule; on its
+slower clock it also reviews each lasting measure it may hold. Decisions are written to the
+model's pending arrays and applied only after every actor has decided, so the order in which
+agents are activated never matters.
 
-Utility of move m for an actor (docs/MODEL.md, "Decisions")::
+Utility of a choice c (a daily move, or a measure held for one more day) aimed at target b::
 
-    U(m) = gain * threat * s(m) - aversion * s(m)^2 - cost(m)
-           + inertia * [m == yesterday's move] + sum_f w[f, m] * feature_f
+    U(c) = gain * threat_b * s(c) - aversion * s(c)^2 - cost(c)
+           + inertia * [c == yesterday's move] + sum_f w[f, c] * feature_f(b)
 
-with gain = stakes * resolve, aversion = (1 - risk_tolerance) * war_aversion and s(m) the
-severity of the move's rung over the top severity. P(m) = exp(U(m)/T) / sum exp(U/T).
+with gain = stakes * resolve, aversion = (1 - risk_tolerance) * war_aversion and s(c) the
+severity of the choice's rung over the top severity. A daily move is drawn with probability
+exp(U/T) / sum exp(U/T). A measure that is off starts with probability
+review * sigmoid((U - start_cost) / T); one in force ends with probability
+review * sigmoid((-U - end_cost) / T).
 """
 
 from __future__ import annotations
@@ -21,149 +25,184 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.model.tables import ActorTable, F
+from sim.model.observe import DIRECTED, View
+from sim.model.tables import FEATURE_NAMES, ActorTable, Choices, F
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
 
+_U_CAP = 1e6  # utilities beyond this carry no more information and would overflow exp()
+
+
+def terms(ch: Choices, groups: np.ndarray) -> list[list[tuple[int, int, float]]]:
+    """Per choice, its fixed motive terms as (group, feature, weight), zero weights dropped.
+
+    Features that do not depend on the target are read from the undirected group 0, which is
+    the only group where the view fills them in.
+    """
+    out: list[list[tuple[int, int, float]]] = []
+    for j in range(len(ch.ids)):
+        row = []
+        for f in np.flatnonzero(ch.weights[:, j]):
+            g = int(groups[j]) if FEATURE_NAMES[f] in DIRECTED else 0
+            row.append((g, int(f), float(ch.weights[f, j])))
+        out.append(row)
+    return out
+
+
+def _group_cols(groups: np.ndarray) -> list[tuple[int, np.ndarray | slice]]:
+    """The columns of each target group (a slice when they are contiguous)."""
+    out: list[tuple[int, np.ndarray | slice]] = []
+    for g in np.unique(groups):
+        cols = np.flatnonzero(groups == g)
+        if cols[-1] - cols[0] + 1 == len(cols):
+            out.append((int(g), slice(int(cols[0]), int(cols[-1]) + 1)))
+        else:
+            out.append((int(g), cols))
+    return out
+
+
+def weigh(
+    at: ActorTable,
+    ch: Choices,
+    view: View,
+    groups: np.ndarray,
+    fixed: list[list[tuple[int, int, float]]],
+) -> np.ndarray:
+    """(K, R) utility of each choice in ``ch`` for actor ``at``, before inertia."""
+    x = view.x
+    n = x.shape[2]
+    threat = F["threat"]
+    u = np.empty((len(ch.ids), n))
+    for g, cols in _group_cols(groups):
+        u[cols] = np.multiply.outer(ch.s[cols], at.gain * x[g, threat])
+    u -= np.multiply.outer(ch.s * ch.s, at.aversion)
+    u -= ch.cost_t
+    for j, row in enumerate(fixed):
+        uj = u[j]
+        for gg, f, w in row:
+            uj += w * x[gg, f]
+    for f, col, w in ch.varying:
+        g = groups[col] if FEATURE_NAMES[f] in DIRECTED else 0
+        u[col] += w * x[g, f]
+    return u
+
 
 class Actor(mesa.Agent):
-    """Shared machinery of the six actors: observe, weigh the menu, choose."""
-
-    name: str = ""
+    """One actor of the scenario: observe, weigh its menu and its measures, choose."""
 
     def __init__(self, model: EscalationModel, table: ActorTable):
         super().__init__(model)
         self.table = table
         self.index = table.index
+        self.name = table.name
         self.label = table.label
+        self._menu: tuple[np.ndarray, list] | None = None
+        self._slots: tuple[np.ndarray, list] | None = None
 
-    # Arrays here are laid out (moves, replicates) and features (features, replicates): the
-    # reductions over a handful of moves then run over contiguous rows of R numbers, which is
-    # several times faster than reducing short rows of an (R, K) array.
-    def available(self, features: np.ndarray, day: int) -> np.ndarray:
-        """(K, R) which menu moves may be chosen today in each world."""
+    def available(self, day: int) -> np.ndarray:
+        """(K, R) which menu entries may be chosen today in each world."""
         m = self.model
         st = m.state
         at = self.table
+        t = m.tables
         dyn = m.scenario_spec.dynamics
-        now = st.rung[:, self.index][None, :]
-        rung = at.move_rung[:, None]
-        ok = (rung <= now + dyn.max_step_up) & (rung >= now - dyn.max_step_down)
+        posture = st.rung[:, self.index][None, :]
+        move_now = st.move_rung[:, self.index][None, :]
+        rung = at.menu.rung[:, None]
+        ok = (rung <= posture + dyn.max_step_up) & (rung >= move_now - dyn.max_step_down)
         ok[at.jump] = True
         for col in at.once_cols:
-            ok[col] &= ~st.used[:, at.moves[col]]
-        for col, conds in at.requires:
+            ok[col] &= ~st.used[:, t.entry_move[at.menu.ids[col]]]
+        for col, conds in at.menu.requires:
             for c in conds:
                 ok[col] &= m.condition(c, day)
-        if at.article4_cols.size:
-            # Article 4 is asked for only under a threat at or above the commitment threshold.
-            ok[at.article4_cols] &= features[F["threat"]] >= m.tables.article4_threshold - 1e-12
-        if at.article5_cols.size:
-            ok[at.article5_cols] &= m.article5_open()
-        if at.align_up_cols.size:
-            ok[at.align_up_cols] &= st.alignment < m.tables.n_levels - 1
-        if at.align_down_cols.size:
-            ok[at.align_down_cols] &= st.alignment > 0
+        if at.needs_forces.any():
+            # Force is used across a border only where one's own forces stand facing it.
+            forces = m.forces_today
+            for col in np.flatnonzero(at.needs_forces):
+                ok[col] &= forces[:, self.index, at.menu.target[col]]
         return ok
 
-    def utilities(self, features: np.ndarray) -> np.ndarray:
-        """(K, R) expected utility of every menu move in every world."""
+    def utilities(self, view: View) -> np.ndarray:
+        """(K, R) utility of every menu entry in every world."""
         at = self.table
-        st = self.model.state
-        u = at.weights.T @ features
-        u += at.s[:, None] * (at.gain * features[F["threat"]])[None, :]
-        u -= (at.s * at.s)[:, None] * at.aversion[None, :]
-        u -= at.cost_t
-        u += (st.last_move[:, self.index][None, :] == at.moves[:, None]) * at.inertia[None, :]
-        for f, col, w in at.varying:
-            u[col] += w * features[f]
+        if self._menu is None:
+            groups = view.group_of(at.menu.target)
+            self._menu = (groups, terms(at.menu, groups))
+        u = weigh(at, at.menu, view, *self._menu)
+        last = self.model.state.last[:, self.index]
+        u += (last[None, :] == at.menu.ids[:, None]) * at.inertia[None, :]
         return u
 
-    def weigh(
-        self, features: np.ndarray, day: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The logit rule without the draw: (K, R) utilities, availability, weights; (R,) total.
-
-        ``weights / total`` are the choice probabilities. Used by :meth:`decide` and by the
-        model's ``advice`` (a player's or a policy's view of the same rule).
-        """
+    def choice_probabilities(self, view: View, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(K, R) utilities and logit probabilities of the menu (zero where unavailable)."""
         at = self.table
-        u = self.utilities(features)
-        ok = self.available(features, day)
-        # A world where nothing is available (a scenario whose requires block everything) falls
-        # back to the lowest-rung move rather than to an undefined choice.
+        u = self.utilities(view)
+        ok = self.available(day)
+        # A world where nothing is available falls back to the lowest-rung entry.
         stuck = ~ok.any(axis=0)
         if stuck.any():
-            ok[np.argmin(at.move_rung), stuck] = True
-        z = np.where(ok, u * (1.0 / at.temperature)[None, :], -np.inf)
+            ok[np.argmin(at.menu.rung), stuck] = True
+        z = np.clip(u, -_U_CAP, _U_CAP)
+        z *= (1.0 / at.temperature)[None, :]
+        np.copyto(z, -np.inf, where=~ok)
         z -= z.max(axis=0)
         p = np.exp(z, out=z)
-        total = p.sum(axis=0)
-        return u, ok, p, total
+        p /= p.sum(axis=0)
+        return u, p
 
-    def decide(self, features: np.ndarray, day: int) -> None:
-        """Choose today's move in every world; writes the model's pending moves.
-
-        Args:
-            features: (F, R) this actor's view of yesterday's world.
-            day: The day being decided.
-        """
+    def decide(self, view: View, day: int) -> None:
+        """Choose today's daily move in every world; writes the model's pending entries."""
         m = self.model
         at = self.table
-        u, ok, p, total = self.weigh(features, day)
-        draw = m.streams.uniform(day, self.index, "choice") * total
-        # Inverse CDF over the few moves, row by row: faster than cumsum along a short axis.
+        u, p = self.choice_probabilities(view, day)
+        draw = m.streams.uniform(day, self.index, "choice")
+        # Inverse CDF over the few entries, row by row: faster than cumsum along a short axis.
         col = np.zeros(p.shape[1], dtype=np.int64)
         acc = np.zeros(p.shape[1])
         for k in range(p.shape[0] - 1):
             acc += p[k]
             col += acc <= draw
-        chosen = at.moves[col]
+        chosen = at.menu.ids[col]
         m.pending[:, self.index] = chosen
         if m.trace is not None:
-            m.trace.record_choice(day, self.index, features.T, u.T, ok.T, (p / total).T, chosen)
+            m.trace.record_choice(day, self.index, view, u, p, chosen)
 
-    def step(self) -> None:  # pragma: no cover - the model drives observe/decide itself
-        """Mesa's per-agent hook; the model calls :meth:`decide` with the day's features."""
+    def review(self, view: View, day: int) -> None:
+        """Reconsider each lasting measure this actor may hold; writes the model's switches."""
+        m = self.model
+        at = self.table
+        ch = at.measures
+        if not len(ch.ids):
+            return
+        st = m.state
+        t = m.tables
+        if self._slots is None:
+            groups = view.group_of(ch.target)
+            self._slots = (groups, terms(ch, groups))
+        u = np.clip(weigh(at, ch, view, *self._slots), -_U_CAP, _U_CAP)
+        on = st.on[:, ch.ids].T  # (K, R)
+        can_start = np.ones_like(on)
+        for col, conds in ch.requires:
+            for c in conds:
+                can_start[col] &= m.condition(c, day)
+        for col, k in enumerate(ch.ids):
+            if t.slot_kind[k] == "collective_defence":
+                can_start[col] &= m.commitments.open_for(self.index)
+        temp = at.temperature[None, :]
+        start = -(u - t.slot_start_cost[:, ch.ids].T) / temp
+        end = -(-u - t.slot_end_cost[:, ch.ids].T) / temp
+        review = m.params["dynamics.measure_review"][None, :]
+        p_start = review / (1.0 + np.exp(np.minimum(start, 700.0)))
+        p_end = review / (1.0 + np.exp(np.minimum(end, 700.0)))
+        p = np.where(on, np.where(t.slot_endable[ch.ids][:, None], p_end, 0.0), p_start)
+        p = np.where(on | can_start, p, 0.0)
+        draws = np.stack([m.streams.uniform(day, self.index, f"measure:{k}") for k in ch.ids])
+        flip = draws < p
+        m.switch[:, ch.ids] = flip.T
+        if m.trace is not None:
+            m.trace.record_review(day, self.index, u, p, flip)
 
-
-class Belarus(Actor):
-    """Regime security, Chinese backing, Western blame; restrained by fear of real war."""
-
-    name = "belarus"
-
-
-class Russia(Actor):
-    """Draws China into confrontation, keeps Belarus close (Union State)."""
-
-    name = "russia"
-
-
-class China(Actor):
-    """Transit trade, EU ties, SCO prestige, no entanglement; moves on its alignment track."""
-
-    name = "china"
-
-
-class Ukraine(Actor):
-    """No second front from the north; exposes provocations."""
-
-    name = "ukraine"
-
-
-class Poland(Actor):
-    """Border security against hybrid pressure; may close the border and block rail transit."""
-
-    name = "poland"
-
-
-class Nato(Actor):
-    """Deterrence and cohesion; Article 4 and Article 5; wary of escalation with Russia."""
-
-    name = "nato"
-
-
-ACTOR_CLASSES: dict[str, type[Actor]] = {
-    c.name: c for c in (Belarus, Russia, China, Ukraine, Poland, Nato)
-}
+    def step(self) -> None:  # pragma: no cover - the model drives decide/review itself
+        """Mesa's per-agent hook; the model calls :meth:`decide` and :meth:`review`."""

@@ -1,24 +1,32 @@
 """Outcome metrics: small named functions, each computing one column of ``outcomes``.
 
 Every function takes the final :class:`~sim.model.state.WorldState` and the scenario's
-:class:`~sim.model.tables.Tables` and returns one value per replicate.
+:class:`~sim.model.tables.Tables` and returns one value per replicate. Outcomes about a
+mechanism's actors are named after the actor that holds the role in the scenario (the shipper
+and the aligning actor of the shipped scenarios are China, the blockader Poland, the transit
+state Belarus), so the columns keep their names for the shipped scenarios and follow the actors
+of any other. Scenarios without a mechanism have none of its columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.model.state import WorldState
-from sim.model.tables import A, Tables
+from sim.model.mechanisms.end_states import classify
+from sim.model.state import CAUSES, NONE, WorldState
+from sim.model.tables import Tables
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
 
 END_STATES = ("de_escalated", "frozen_crisis", "limited_clash", "regional_war", "nato_russia_war")
 """End-state names from least to most severe (the shipped scenarios use these)."""
+
+Metric = Callable[[WorldState, Tables], Any]
 
 
 def _optional_day(day: np.ndarray) -> Any:
@@ -39,7 +47,7 @@ def max_rung_name(st: WorldState, t: Tables) -> np.ndarray:
 
 
 def armed_incident(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether force was really used on a border (a move with ``armed`` effect) at any time."""
+    """Whether force was really used across a border (chosen or by accident) at any time."""
     return st.armed.copy()
 
 
@@ -48,8 +56,13 @@ def first_armed_incident_day(st: WorldState, t: Tables) -> Any:
     return _optional_day(st.first_armed_day)
 
 
+def first_armed_incident_cause(st: WorldState, t: Tables) -> np.ndarray:
+    """What the first armed incident was: 'chosen' (an actor fired), 'accident', or ''."""
+    return np.array(CAUSES, dtype=object)[st.first_armed_cause]
+
+
 def staged_incident(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether Minsk staged a border incident."""
+    """Whether an incident was staged."""
     return st.staged.copy()
 
 
@@ -58,99 +71,84 @@ def staged_incident_day(st: WorldState, t: Tables) -> Any:
     return _optional_day(st.staged_day)
 
 
-def china_alignment_final(st: WorldState, t: Tables) -> np.ndarray:
-    """China's level on its alignment track on the last day (0 = neutral)."""
+def alignment_final(st: WorldState, t: Tables) -> np.ndarray:
+    """The aligning actor's level on its track on the last day (0 = neutral)."""
     return st.alignment.copy()
 
 
-def china_alignment_max(st: WorldState, t: Tables) -> np.ndarray:
-    """The highest level China reached on its alignment track."""
+def alignment_max(st: WorldState, t: Tables) -> np.ndarray:
+    """The highest level the aligning actor reached on its track."""
     return st.max_alignment.copy()
 
 
-def china_escalates(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether China reached ``outcomes.china_escalation_level`` (economic support by default)."""
-    return st.max_alignment >= t.china_escalation_level
+def escalates(st: WorldState, t: Tables) -> np.ndarray:
+    """Whether the aligning actor reached its escalation level (alignment.escalation_level)."""
+    return st.max_alignment >= t.escalation_level
 
 
-def china_escalation_day(st: WorldState, t: Tables) -> Any:
-    """First day China stood at or above the escalation level; <NA> if never."""
+def escalation_day(st: WorldState, t: Tables) -> Any:
+    """First day the aligning actor stood at or above its escalation level; <NA> if never."""
     return _optional_day(st.escalation_day)
 
 
 def blockade(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether rail transit was blocked at any time."""
+    """Whether transit was blocked at any time."""
     return st.blockade_ever.copy()
 
 
 def blockade_days(st: WorldState, t: Tables) -> np.ndarray:
-    """Days the rail blockade was in force."""
+    """Days a transit blockade was in force."""
     return st.blockade_days.copy()
 
 
-def china_blockade_cost_musd(st: WorldState, t: Tables) -> np.ndarray:
-    """China's cumulative blockade cost, million USD."""
-    return st.china_cost.copy()
+def _cost_of(actor: int) -> Metric:
+    def cost(st: WorldState, t: Tables) -> np.ndarray:
+        return st.transit_cost[:, actor].copy()
+
+    return cost
 
 
-def poland_blockade_cost_musd(st: WorldState, t: Tables) -> np.ndarray:
-    """Poland's cumulative blockade cost (lost terminal fees), million USD."""
-    return st.poland_cost.copy()
-
-
-def belarus_blockade_cost_musd(st: WorldState, t: Tables) -> np.ndarray:
-    """Belarus's cumulative blockade cost (lost transit fees), million USD."""
-    return st.belarus_cost.copy()
-
-
-def china_blames_blockade_on(st: WorldState, t: Tables) -> np.ndarray:
-    """Whom China blames for the blockade at the end: poland, belarus, or none (no blockade)."""
-    blame = 1.0 / (1.0 + np.exp(-st.blame_poland))
-    return np.where(st.blockade_ever, np.where(blame > 0.5, "poland", "belarus"), "none").astype(
+def blames_blockade_on(st: WorldState, t: Tables) -> np.ndarray:
+    """Whom the shipper blames for the blockade at the end: the blockader, the transit state,
+    or 'none' (no blockade)."""
+    blame = 1.0 / (1.0 + np.exp(-np.clip(st.blame, -50, 50)))
+    ks = t.kind_slots["transit_blockade"]
+    blockader = t.names[int(t.slot_actor[ks[0]])]
+    transit = t.names[t.transit_state]
+    return np.where(st.blockade_ever, np.where(blame > 0.5, blockader, transit), "none").astype(
         object
     )
 
 
 def article4(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether NATO held Article 4 consultations."""
+    """Whether Article 4 consultations were held."""
     return st.article4.copy()
 
 
 def article5(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether NATO invoked Article 5."""
+    """Whether collective defence (Article 5) was invoked."""
     return st.article5.copy()
 
 
 def end_state(st: WorldState, t: Tables) -> np.ndarray:
     """The first end state in the scenario's list whose conditions hold on the last day."""
-    s = t.scenario
-    out = np.full(len(st.alive), "", dtype=object)
-    done = np.zeros(len(st.alive), dtype=bool)
-    final = st.rung.max(axis=1)
-    for es in s.end_states:
-        hit = ~done
-        if es.max_rung_at_least is not None:
-            hit &= st.max_rung >= s.rung_index(es.max_rung_at_least)
-        if es.final_rung_at_least is not None:
-            hit &= final >= s.rung_index(es.final_rung_at_least)
-        if es.blockade_at_end is not None:
-            hit &= st.blockade == es.blockade_at_end
-        out[hit] = es.name
-        done |= hit
-    out[~done] = "unclassified"
-    return out
+    return classify(st, t)
 
 
-def china_belief_west(st: WorldState, t: Tables) -> np.ndarray:
-    """China's final probability that the West caused the incident; NaN with no incident."""
-    b = st.belief_west(t)[:, A["china"]]
-    return np.where(st.incident, b, np.nan)
+def _belief_of(actor: int) -> Metric:
+    def belief(st: WorldState, t: Tables) -> np.ndarray:
+        b = st.belief_west(t)[:, actor]
+        return np.where(st.incident, b, np.nan)
+
+    return belief
 
 
-def china_blames_incident_on(st: WorldState, t: Tables) -> np.ndarray:
-    """Whom China blames for the incident at the end: west, belarus_russia, or none."""
-    b = st.belief_west(t)[:, A["china"]]
-    return np.where(st.incident, np.where(b > 0.5, "west", "belarus_russia"), "none").astype(object)
+def _blames_incident(actor: int) -> Metric:
+    def blames(st: WorldState, t: Tables) -> np.ndarray:
+        b = st.belief_west(t)[:, actor]
+        return np.where(st.incident, np.where(b > 0.5, "west", "east"), "none").astype(object)
+
+    return blames
 
 
 def days(st: WorldState, t: Tables) -> np.ndarray:
@@ -158,43 +156,96 @@ def days(st: WorldState, t: Tables) -> np.ndarray:
     return st.days.copy()
 
 
-OUTCOMES = (
-    max_rung,
-    max_rung_name,
-    armed_incident,
-    first_armed_incident_day,
-    staged_incident,
-    staged_incident_day,
-    china_alignment_final,
-    china_alignment_max,
-    china_escalates,
-    china_escalation_day,
-    blockade,
-    blockade_days,
-    china_blockade_cost_musd,
-    poland_blockade_cost_musd,
-    belarus_blockade_cost_musd,
-    china_blames_blockade_on,
-    article4,
-    article5,
-    end_state,
-    china_belief_west,
-    china_blames_incident_on,
-    days,
-)
-"""Every outcome function, in column order."""
-
-SCALAR_OUTCOMES = tuple(f.__name__ for f in OUTCOMES)
+def dispute(st: WorldState, t: Tables) -> np.ndarray:
+    """Whether any militarized act (hostility >= 2) was aimed at another actor."""
+    return st.onset != NONE
 
 
-def all_outcomes(st: WorldState, t: Tables, last_day: int | None = None) -> dict[str, Any]:
+def hostility_level(st: WorldState, t: Tables) -> np.ndarray:
+    """The highest Correlates of War hostility level reached (1 none ... 5 war)."""
+    return st.hostility.copy()
+
+
+def reciprocated(st: WorldState, t: Tables) -> np.ndarray:
+    """Whether the dispute's target answered with a militarized act aimed at the initiator."""
+    return st.reciprocated.copy()
+
+
+def dispute_days(st: WorldState, t: Tables) -> Any:
+    """Days from the dispute's onset to its last militarized act, inclusive; <NA> without one."""
+    d = np.where(st.onset != NONE, st.last_act - st.onset + 1, NONE)
+    return _optional_day(d)
+
+
+def fatal(st: WorldState, t: Tables) -> np.ndarray:
+    """Whether at least one death occurred (drawn per use of force and per accident)."""
+    return st.fatal.copy()
+
+
+def dispute_initiator(st: WorldState, t: Tables) -> np.ndarray:
+    """The actor whose act opened the dispute ('' without one)."""
+    names = np.array([*t.names, ""], dtype=object)
+    return names[np.where(st.initiator >= 0, st.initiator, len(t.names))]
+
+
+def metrics(t: Tables) -> dict[str, Metric]:
+    """Every outcome column of a scenario, in column order."""
+    out: dict[str, Metric] = {
+        "max_rung": max_rung,
+        "max_rung_name": max_rung_name,
+        "armed_incident": armed_incident,
+        "first_armed_incident_day": first_armed_incident_day,
+        "first_armed_incident_cause": first_armed_incident_cause,
+        "staged_incident": staged_incident,
+        "staged_incident_day": staged_incident_day,
+    }
+    if t.aligner >= 0:
+        who = t.names[t.aligner]
+        out[f"{who}_alignment_final"] = alignment_final
+        out[f"{who}_alignment_max"] = alignment_max
+        out[f"{who}_escalates"] = escalates
+        out[f"{who}_escalation_day"] = escalation_day
+    if t.shipper >= 0 and "transit_blockade" in t.kind_slots:
+        ks = t.kind_slots["transit_blockade"]
+        out["blockade"] = blockade
+        out["blockade_days"] = blockade_days
+        out[f"{t.names[t.shipper]}_blockade_cost_musd"] = _cost_of(t.shipper)
+        for a in sorted({int(t.slot_actor[k]) for k in ks}):
+            out[f"{t.names[a]}_blockade_cost_musd"] = _cost_of(a)
+        out[f"{t.names[t.transit_state]}_blockade_cost_musd"] = _cost_of(t.transit_state)
+        out[f"{t.names[t.shipper]}_blames_blockade_on"] = blames_blockade_on
+    if "consultations" in t.kind_slots:
+        out["article4"] = article4
+    if "collective_defence" in t.kind_slots:
+        out["article5"] = article5
+    out["end_state"] = end_state
+    neutral = [at.index for at in t.actors if at.side == 0 and not at.knows_truth]
+    for a in neutral:
+        out[f"{t.names[a]}_belief_west"] = _belief_of(a)
+        out[f"{t.names[a]}_blames_incident_on"] = _blames_incident(a)
+    out["days"] = days
+    out["dispute"] = dispute
+    out["hostility_level"] = hostility_level
+    out["reciprocated"] = reciprocated
+    out["dispute_days"] = dispute_days
+    out["fatal"] = fatal
+    out["dispute_initiator"] = dispute_initiator
+    return out
+
+
+def outcome_names(t: Tables) -> list[str]:
+    """The outcome columns of a scenario, in order."""
+    return list(metrics(t))
+
+
+def all_outcomes(st: WorldState, t: Tables) -> dict[str, Any]:
     """Every outcome column for the worlds in ``st``."""
-    return {f.__name__: f(st, t) for f in OUTCOMES}
+    return {name: f(st, t) for name, f in metrics(t).items()}
 
 
 def scalar_outcome(model: EscalationModel, name: str) -> Any:
     """One outcome for a Mesa reporter: replicate 0's value, or the mean for numeric outcomes."""
-    value = dict((f.__name__, f) for f in OUTCOMES)[name](model.state, model.tables)
+    value = metrics(model.tables)[name](model.state, model.tables)
     arr = np.asarray(value, dtype=object)
     if model.n == 1:
         v = arr[0]

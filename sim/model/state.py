@@ -1,7 +1,8 @@
 """The state of an ensemble of worlds: plain arrays with a leading replicate axis.
 
 Keeping every piece of state in one dataclass of arrays is what lets a world on day d be saved,
-subset (one replicate out of many) and used as the starting point of a new ensemble.
+subset (one replicate out of many) and used as the starting point of a new ensemble. Shapes:
+R replicates, N actors, S measure slots, M moves.
 """
 
 from __future__ import annotations
@@ -10,99 +11,166 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.model.tables import A, Tables
+from sim.model.tables import NO_TARGET, Tables
+
+NONE = -1
+"""A day or actor index that has not happened / does not exist."""
+
+CAUSES = ("", "chosen", "accident")
+"""Codes of ``first_armed_cause``: 0 none, 1 an actor chose to fire, 2 an accident."""
 
 
 @dataclass
 class WorldState:
-    """Every mutable quantity of R worlds on one day (arrays of length R, or R x 6 by actor)."""
+    """Every mutable quantity of R worlds on one day."""
 
     day: int
-    rung: np.ndarray  # (R, 6) int: each actor's rung
-    last_move: np.ndarray  # (R, 6) int: global index of yesterday's move
-    used: np.ndarray  # (R, K) bool: once-only moves already made
-    hybrid: np.ndarray  # (R, 6) hybrid pressure each actor is under, 0..1
-    lean: np.ndarray  # (R, 6) log-odds that the West caused the incident (prior lean before)
+    last: np.ndarray  # (R, N) int: global menu entry each actor chose yesterday
+    rung: np.ndarray  # (R, N) int: each actor's posture (its daily move and measures in force)
+    move_rung: np.ndarray  # (R, N) int: rung of yesterday's daily move alone
+    aimed_rung: np.ndarray  # (R, N, N) int: [a, b] the rung of what a aims at b
+    on: np.ndarray  # (R, S) bool: measure slots in force
+    force: np.ndarray  # (R, N, N) int: [a, b] last day a used force against b, NONE if never
+    attacked_rung: np.ndarray  # (R, N) int: highest rung of force used against each actor
+    used: np.ndarray  # (R, M) bool: once-only moves already made
+    hybrid: np.ndarray  # (R, N, N) hybrid pressure a puts on b, 0..1
+    nuclear_until: np.ndarray  # (R, N) int: last day each actor's nuclear signal is felt
+    lean: np.ndarray  # (R, N) log-odds that the West caused the incident
     incident: np.ndarray  # (R,) bool
     staged: np.ndarray  # (R,) bool
     armed: np.ndarray  # (R,) bool
     truth_west: np.ndarray  # (R,) bool: the West really caused the incident
     evidence: np.ndarray  # (R,) evidence quality of the incident (0.5 before one)
-    blockade: np.ndarray  # (R,) bool
     blockade_ever: np.ndarray  # (R,) bool
-    blame_poland: np.ndarray  # (R,) log-odds that China blames Poland for the blockade
-    border_closed: np.ndarray  # (R,) bool
+    blockade_age: np.ndarray  # (R,) int: days the current blockade has lasted
+    blockade_days: np.ndarray  # (R,) int
+    blame: np.ndarray  # (R,) log-odds that the shipper blames the blockader
+    cargo: np.ndarray  # (R,) MUSD of cargo value stranded at the crossing
+    cost: np.ndarray  # (R, N) cumulative economic cost of the crisis, MUSD
+    transit_cost: np.ndarray  # (R, N) the part of ``cost`` due to transit blockades
     article4: np.ndarray  # (R,) bool
     article5: np.ndarray  # (R,) bool
     alignment: np.ndarray  # (R,) int
+    max_alignment: np.ndarray  # (R,) int
     exercise_end: np.ndarray  # (R,) int: last exercise day (extensions included)
     fired: np.ndarray  # (R, n_injects) bool: once-only injects already fired
     alive: np.ndarray  # (R,) bool: false once an absorbing end state is reached
     days: np.ndarray  # (R,) int: days simulated
     max_rung: np.ndarray  # (R,) int
-    max_alignment: np.ndarray  # (R,) int
-    first_armed_day: np.ndarray  # (R,) int, -1 when none
-    staged_day: np.ndarray  # (R,) int, -1 when none
-    escalation_day: np.ndarray  # (R,) int, -1 when none
-    blockade_days: np.ndarray  # (R,) int
-    china_cost: np.ndarray  # (R,) MUSD
-    poland_cost: np.ndarray
-    belarus_cost: np.ndarray
+    first_armed_day: np.ndarray  # (R,) int
+    first_armed_cause: np.ndarray  # (R,) int code, see CAUSES
+    staged_day: np.ndarray  # (R,) int
+    escalation_day: np.ndarray  # (R,) int
+    # the dispute record (Correlates of War terms)
+    onset: np.ndarray  # (R,) int day of the first militarized act
+    initiator: np.ndarray  # (R,) int actor
+    target: np.ndarray  # (R,) int actor
+    last_act: np.ndarray  # (R,) int day of the last militarized act
+    hostility: np.ndarray  # (R,) int highest hostility level (1 none)
+    reciprocated: np.ndarray  # (R,) bool
+    fatal: np.ndarray  # (R,) bool
 
     @classmethod
     def initial(cls, t: Tables, n: int) -> WorldState:
-        """Day 0: every actor on its initial rung, nothing has happened yet."""
+        """Day 0: every actor on its initial move and measures, nothing has happened yet."""
         s = t.scenario
-        rung = np.array([s.rung_index(s.actors[a].initial_rung) for a in A], dtype=np.int64)
-        index = {m: i for i, m in enumerate(t.move_names)}
+        na = t.n_actors
         last = np.array(
-            [
-                index[s.actors[a].initial_move]
-                if s.actors[a].initial_move is not None
-                else _first_move_at(t, A[a], rung[A[a]])
-                for a in A
-            ],
+            [t.entry(i, s.actors[a].initial_move) for i, a in enumerate(t.names)],
             dtype=np.int64,
         )
-        align = s.alignment_index(s.initial_alignment)
+        on = np.tile(t.initial_slots, (n, 1))
+        move_rung = np.tile(t.entry_rung[last], (n, 1))
+        align = s.alignment.track.index(s.alignment.initial) if s.alignment is not None else 0
         ex_end = s.exercise.end_day if s.exercise is not None else -1
-        zeros_f = np.zeros(n)
-        none = np.full(n, -1, dtype=np.int64)
-        return cls(
+        none = np.full(n, NONE, dtype=np.int64)
+        st = cls(
             day=0,
-            rung=np.tile(rung, (n, 1)),
-            last_move=np.tile(last, (n, 1)),
+            last=np.tile(last, (n, 1)),
+            rung=move_rung.copy(),
+            move_rung=move_rung,
+            aimed_rung=np.zeros((n, na, na), dtype=np.int64),
+            on=on,
+            force=np.full((n, na, na), NONE, dtype=np.int64),
+            attacked_rung=np.full((n, na), NONE, dtype=np.int64),
             used=np.zeros((n, len(t.move_names)), dtype=bool),
-            hybrid=np.zeros((n, 6)),
-            lean=np.zeros((n, 6)),
+            hybrid=np.zeros((n, na, na)),
+            nuclear_until=np.full((n, na), NONE, dtype=np.int64),
+            lean=np.zeros((n, na)),
             incident=np.zeros(n, dtype=bool),
             staged=np.zeros(n, dtype=bool),
             armed=np.zeros(n, dtype=bool),
             truth_west=np.zeros(n, dtype=bool),
             evidence=np.full(n, 0.5),
-            blockade=np.zeros(n, dtype=bool),
             blockade_ever=np.zeros(n, dtype=bool),
-            blame_poland=zeros_f.copy(),
-            border_closed=np.zeros(n, dtype=bool),
+            blockade_age=np.zeros(n, dtype=np.int64),
+            blockade_days=np.zeros(n, dtype=np.int64),
+            blame=np.zeros(n),
+            cargo=np.zeros(n),
+            cost=np.zeros((n, na)),
+            transit_cost=np.zeros((n, na)),
             article4=np.zeros(n, dtype=bool),
             article5=np.zeros(n, dtype=bool),
             alignment=np.full(n, align, dtype=np.int64),
+            max_alignment=np.full(n, align, dtype=np.int64),
             exercise_end=np.full(n, ex_end, dtype=np.int64),
             fired=np.zeros((n, len(s.injects)), dtype=bool),
             alive=np.ones(n, dtype=bool),
             days=np.zeros(n, dtype=np.int64),
-            max_rung=np.full(n, rung.max(), dtype=np.int64),
-            max_alignment=np.full(n, align, dtype=np.int64),
+            max_rung=np.zeros(n, dtype=np.int64),
             first_armed_day=none.copy(),
+            first_armed_cause=np.zeros(n, dtype=np.int64),
             staged_day=none.copy(),
-            escalation_day=np.where(np.full(n, align >= t.china_escalation_level), 0, -1).astype(
+            escalation_day=np.where(np.full(n, align >= t.escalation_level), 0, NONE).astype(
                 np.int64
             ),
-            blockade_days=np.zeros(n, dtype=np.int64),
-            china_cost=zeros_f.copy(),
-            poland_cost=zeros_f.copy(),
-            belarus_cost=zeros_f.copy(),
+            onset=none.copy(),
+            initiator=none.copy(),
+            target=none.copy(),
+            last_act=none.copy(),
+            hostility=np.ones(n, dtype=np.int64),
+            reciprocated=np.zeros(n, dtype=bool),
+            fatal=np.zeros(n, dtype=bool),
         )
+        st.refresh_postures(t)
+        st.max_rung = st.rung.max(axis=1)
+        return st
+
+    def refresh_postures(self, t: Tables) -> None:
+        """Recompute ``rung`` and ``aimed_rung`` from today's moves and measures in force."""
+        n, na = self.last.shape
+        rows = np.arange(n)[:, None]
+        move_rung = t.entry_rung[self.last]
+        target = t.entry_target[self.last]
+        rung = move_rung.copy()
+        aimed = np.zeros((n, na, na), dtype=np.int64)
+        adv = t.adversary[None, :, :]
+        # An undirected daily move is what every adversary sees; an aimed one only its target.
+        general = (target == NO_TARGET)[:, :, None] & adv
+        aimed = np.where(general, move_rung[:, :, None], aimed)
+        directed = target != NO_TARGET
+        if directed.any():
+            r, a = np.nonzero(directed)
+            aimed[r, a, target[r, a]] = move_rung[r, a]
+        if t.slot_actor.size:
+            for k in range(t.slot_actor.size):
+                on = self.on[:, k]
+                if not on.any():
+                    continue
+                a = t.slot_actor[k]
+                rk = t.slot_rung[k]
+                rung[:, a] = np.where(on, np.maximum(rung[:, a], rk), rung[:, a])
+                b = t.slot_target[k]
+                if b == NO_TARGET:
+                    cur = aimed[:, a, :]
+                    aimed[:, a, :] = np.where(
+                        on[:, None] & t.adversary[a][None, :], np.maximum(cur, rk), cur
+                    )
+                else:
+                    aimed[:, a, b] = np.where(on, np.maximum(aimed[:, a, b], rk), aimed[:, a, b])
+        del rows
+        self.rung = rung
+        self.aimed_rung = aimed
 
     def take(self, rows: np.ndarray) -> WorldState:
         """A copy holding only the given replicate rows (e.g. to branch one world)."""
@@ -113,15 +181,26 @@ class WorldState:
         return WorldState(**out)
 
     def belief_west(self, t: Tables) -> np.ndarray:
-        """(R, 6) each actor's probability that the West caused the incident."""
-        b = 1.0 / (1.0 + np.exp(-self.lean))
+        """(R, N) each actor's probability that the West caused the incident."""
+        b = 1.0 / (1.0 + np.exp(-np.clip(self.lean, -50.0, 50.0)))
         for at in t.actors:
             if at.knows_truth:
                 b[:, at.index] = self.truth_west
         return b
 
+    def in_force(self, t: Tables, kind: str) -> np.ndarray:
+        """(R,) whether any measure of ``kind`` is in force."""
+        ks = t.kind_slots.get(kind)
+        if ks is None or ks.size == 0:
+            return np.zeros(len(self.alive), dtype=bool)
+        return self.on[:, ks].any(axis=1)
 
-def _first_move_at(t: Tables, actor: int, rung: int) -> int:
-    at = t.actors[actor]
-    same = np.flatnonzero(at.move_rung == rung)
-    return int(at.moves[same[0]] if same.size else at.moves[np.argmin(at.move_rung)])
+    def forces(self, t: Tables) -> np.ndarray:
+        """(R, N, N) [a, b]: a's forces are deployed facing b."""
+        n, na = self.last.shape
+        out = np.zeros((n, na, na), dtype=bool)
+        for k in t.kind_slots.get("deploy_forces", np.zeros(0, dtype=np.int64)):
+            b = t.slot_target[k]
+            if b != NO_TARGET:
+                out[:, t.slot_actor[k], b] |= self.on[:, k]
+        return out

@@ -1,220 +1,398 @@
 """A scenario turned into arrays: what the model's step reads, computed once per ensemble.
 
 Nothing here draws random numbers or holds state; it only lays out the scenario and the
-per-replicate parameter table so that a day's step is a handful of array operations.
+per-replicate parameter table so that a day's step is a handful of array operations. Actors are
+whatever the scenario declares: every actor axis has ``len(scenario.actors)`` entries, in the
+order the scenario lists them, and nothing here knows any actor by name.
+
+Two kinds of choice are laid out:
+
+- **menu entries**: a daily move, aimed at one adversary (``target``) or undirected
+  (``target == -1``); an actor's menu is its entries;
+- **measure slots**: a lasting measure held by one actor, aimed at one target or undirected;
+  each is on or off, and its holder decides on a slower clock whether to start or end it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.scenario.schema import ACTORS, FEATURES, Condition, Scenario
+from sim.scenario.schema import FEATURES, Condition, Measure, Scenario
 
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 F = {name: i for i, name in enumerate(FEATURE_NAMES)}
-A = {name: i for i, name in enumerate(ACTORS)}
-WEST = (A["ukraine"], A["poland"], A["nato"])
-EAST = (A["belarus"], A["russia"])
+NO_TARGET = -1
+SIDES = {"west": 1, "east": -1, "neutral": 0}
+_BORDER_KINDS = ("deploy_forces", "close_border")
+
+
+@dataclass
+class Choices:
+    """One actor's options of one kind (menu entries or measure slots), laid out for its step.
+
+    ``cols`` index into the actor's own list; the weights are (F, K) with K choices.
+    """
+
+    ids: np.ndarray  # (K,) global ids (entries or slots)
+    target: np.ndarray  # (K,) target actor index or NO_TARGET
+    s: np.ndarray  # (K,) severity of the choice's rung / top severity
+    rung: np.ndarray  # (K,) rung index
+    weights: np.ndarray  # (F, K) motive weights equal in every replicate
+    varying: list[tuple[int, int, np.ndarray]]  # (feature, col, (R,) weight) that vary
+    cost_t: np.ndarray  # (K, R) daily utility cost
+    requires: list[tuple[int, list[Condition]]] = field(default_factory=list)
 
 
 @dataclass
 class ActorTable:
-    """One actor's menu and temperament, with a leading replicate axis where values vary."""
+    """One actor's temperament, relations, menu and measures (R = replicates)."""
 
     index: int
     name: str
     label: str
-    moves: np.ndarray  # (K,) global move indices on this actor's menu
-    move_rung: np.ndarray  # (K,) rung index of each menu move
-    s: np.ndarray  # (K,) severity / top severity
-    cost_t: np.ndarray  # (K, R): laid out by move for the step's row reductions
-    weights: np.ndarray  # (F, K) motive weights that are the same in every replicate
-    varying: list[tuple[int, int, np.ndarray]]  # (feature, move, (R,) weights) that vary
+    side: int  # +1 west, -1 east, 0 neutral
+    menu: Choices
+    measures: Choices
+    once_cols: np.ndarray  # menu columns of once-only moves
+    jump: np.ndarray  # (K,) bool: entries exempt from the step limits
+    needs_forces: np.ndarray  # (K,) bool: force entries, which need own forces facing the target
     gain: np.ndarray  # (R,) stakes * resolve
     aversion: np.ndarray  # (R,) (1 - risk_tolerance) * war_aversion
     temperature: np.ndarray  # (R,)
     inertia: np.ndarray  # (R,)
+    committed: np.ndarray  # (R,) committed_elsewhere
     adversaries: list[int]
     allies: list[int]
+    partners: list[tuple[int, np.ndarray]]  # (member, (R,) solidarity) whose threats it shares
     knows_truth: bool
     bias: np.ndarray  # (R,) log-odds lean toward blaming the West
-    receptiveness_west: np.ndarray  # (R,)
-    receptiveness_minsk: np.ndarray  # (R,)
-    requires: list[tuple[int, list[Condition]]]  # (menu column, conditions)
-    once_cols: np.ndarray  # menu columns of once-only moves
-    jump: np.ndarray  # (K,) bool: moves exempt from the step limits
-    article4_cols: np.ndarray
-    article5_cols: np.ndarray
-    align_up_cols: np.ndarray
-    align_down_cols: np.ndarray
+    receptiveness_west: np.ndarray
+    receptiveness_east: np.ndarray
 
 
 @dataclass
 class Tables:
-    """The whole scenario as arrays (R = replicates in this ensemble, K = moves)."""
+    """The whole scenario as arrays (R replicates, N actors, E entries, S measure slots)."""
 
     scenario: Scenario
     params: dict[str, np.ndarray]
+    names: list[str]
+    n_actors: int
     n_rungs: int
     severity: np.ndarray  # (n_rungs,) normalised to [0, 1]
-    n_levels: int
+    cow: np.ndarray  # (n_rungs,) Correlates of War hostility level of each rung
+    # entries
+    entry_actor: np.ndarray  # (E,)
+    entry_move: np.ndarray  # (E,) index into move_names
+    entry_target: np.ndarray  # (E,)
+    entry_rung: np.ndarray  # (E,)
+    entry_name: list[str]  # 'move' or 'move@target'
     move_names: list[str]
-    move_rung: np.ndarray  # (K,)
-    armed: np.ndarray  # (K,) bool
-    stage: np.ndarray  # (K,) bool
-    narrative: np.ndarray  # (R, K)
-    disclosure: np.ndarray  # (R, K)
-    hybrid: np.ndarray  # (R, K)
-    blockade_start: np.ndarray  # (K,) bool
-    blockade_lift: np.ndarray
-    closure_close: np.ndarray
-    closure_open: np.ndarray
-    article4: np.ndarray
-    article5: np.ndarray
-    alignment: np.ndarray  # (K,) int -1/0/1
-    extend: np.ndarray  # (K,) int days
-    once: np.ndarray  # (K,) bool
-    blockade_hold_rung: int  # the blockader must stay at least this high to keep it
-    blockaders: list[int]
-    closure_hold_rung: int
-    closers: list[int]
-    adversary_matrix: np.ndarray  # (6, 6): [a, b] = 1 if b is a's adversary
+    force: np.ndarray  # (E,) bool
+    fatality: np.ndarray  # (R, E)
+    stage: np.ndarray  # (E,) bool
+    narrative: np.ndarray  # (R, E)
+    disclosure: np.ndarray  # (R, E)
+    hybrid: np.ndarray  # (R, E)
+    nuclear: np.ndarray  # (E,) bool
+    extend: np.ndarray  # (E,) int days
+    once_move: np.ndarray  # (E,) bool
+    # measure slots
+    slot_actor: np.ndarray  # (S,)
+    slot_measure: list[str]
+    slot_kind: list[str]
+    slot_target: np.ndarray  # (S,)
+    slot_rung: np.ndarray  # (S,)
+    slot_hostility: np.ndarray  # (S,)
+    slot_start_cost: np.ndarray  # (R, S)
+    slot_end_cost: np.ndarray  # (R, S)
+    slot_endable: np.ndarray  # (S,) bool
+    slot_name: list[str]
+    initial_slots: np.ndarray  # (S,) bool
+    kind_slots: dict[str, np.ndarray]  # kind -> slot ids
     actors: list[ActorTable]
-    article4_threshold: float  # severity (normalised) Poland must perceive
-    article5_threshold_rung: int
+    adversary: np.ndarray  # (N, N) bool: [a, b] b is a's adversary
+    borders: list[tuple[int, int]]  # a < b sharing a border
+    # mechanisms
+    guarantees: list[tuple[int, list[int], int]]  # (guarantor, members, article5 rung)
+    aligner: int  # actor index on the alignment track, -1 without one
+    n_levels: int
+    escalation_level: int
+    shipper: int
+    transit_state: int
     armed_rung: int
-    china_escalation_level: int
-    daily_china_cost: np.ndarray  # (R,) MUSD per blockade day
-    daily_poland_cost: np.ndarray
-    daily_belarus_cost: np.ndarray
+    top_severity: float = 1.0
+
+    def entry(self, actor: int, move: str, target: int = NO_TARGET) -> int:
+        """The global id of a menu entry (raises KeyError when the actor has no such entry)."""
+        name = move if target == NO_TARGET else f"{move}@{self.names[target]}"
+        for e in self.actors[actor].menu.ids:
+            if self.entry_name[e] == name:
+                return int(e)
+        raise KeyError(f"{self.names[actor]} has no menu entry '{name}'")
+
+    def slot(self, actor: int, measure: str, target: int = NO_TARGET) -> int:
+        """The global id of a measure slot (raises KeyError when there is none)."""
+        for k, a in enumerate(self.slot_actor):
+            if (
+                a == actor
+                and self.slot_measure[k] == measure
+                and int(self.slot_target[k]) == target
+            ):
+                return k
+        tname = "" if target == NO_TARGET else f"@{self.names[target]}"
+        raise KeyError(f"{self.names[actor]} has no measure '{measure}{tname}'")
+
+
+def _targets(
+    s: Scenario, who: str, aimed: bool, allowed: list[str] | None, border: bool
+) -> list[str | None]:
+    """Whom a move or measure of ``who`` may be aimed at ([None]: it is undirected)."""
+    if not aimed:
+        return [None]
+    act = s.actors[who]
+    pool = allowed if allowed is not None else act.adversaries
+    return [
+        b
+        for b in pool
+        if b != who
+        and b in s.actors
+        and (not border or b in act.borders or who in s.actors[b].borders)
+    ]
 
 
 def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> Tables:
     """Lay out a scenario and its parameter table as arrays for ``n`` replicates."""
     s = scenario
+    names = list(s.actors)
+    A = {a: i for i, a in enumerate(names)}
     sev = np.array([r.severity for r in s.ladder], dtype=np.float64)
     top = sev.max() if sev.max() > 0 else 1.0
     severity = sev / top
-    names = list(s.moves)
-    index = {m: i for i, m in enumerate(names)}
+    cow = np.array([r.cow_level for r in s.ladder], dtype=np.int64)
+    move_names = list(s.moves)
+    rung_of = {r.name: i for i, r in enumerate(s.ladder)}
 
-    def per_move(field: str) -> np.ndarray:
-        return np.stack([params[f"moves.{m}.effects.{field}"] for m in names], axis=1)
+    # ---- menu entries
+    e_actor, e_move, e_target, e_name = [], [], [], []
+    for a in names:
+        for mi, m in enumerate(move_names):
+            mv = s.moves[m]
+            if a not in mv.actors:
+                continue
+            border = mv.effects.force or mv.effects.hybrid > 0
+            for b in _targets(s, a, mv.aimed, mv.targets, border):
+                if b is not None and b not in s.actors[a].adversaries:
+                    continue
+                e_actor.append(A[a])
+                e_move.append(mi)
+                e_target.append(NO_TARGET if b is None else A[b])
+                e_name.append(m if b is None else f"{m}@{b}")
+    entry_actor = np.array(e_actor, dtype=np.int64)
+    entry_move = np.array(e_move, dtype=np.int64)
+    entry_target = np.array(e_target, dtype=np.int64)
+    entry_rung = np.array([rung_of[s.moves[move_names[m]].rung] for m in e_move], dtype=np.int64)
 
-    def flags(pred) -> np.ndarray:
-        return np.array([bool(pred(s.moves[m])) for m in names])
+    def per_entry(path: str) -> np.ndarray:
+        return np.stack([params[f"moves.{move_names[m]}.{path}"] for m in e_move], axis=1)
 
-    move_rung = np.array([s.rung_index(s.moves[m].rung) for m in names], dtype=np.int64)
-    cost = np.stack([params[f"moves.{m}.cost"] for m in names], axis=1)
+    def entry_flag(pred) -> np.ndarray:
+        return np.array([bool(pred(s.moves[move_names[m]])) for m in e_move], dtype=bool)
 
-    blockade_start = flags(lambda mv: mv.effects.blockade == "start")
-    closure_close = flags(lambda mv: mv.effects.border_closure == "close")
-    blockaders = sorted(
-        {A[a] for m in names if blockade_start[index[m]] for a in s.moves[m].actors}
+    # ---- measure slots
+    k_actor, k_measure, k_target, k_name = [], [], [], []
+    for a in names:
+        for mname, me in s.measures.items():
+            if a not in me.actors:
+                continue
+            for b in _targets(s, a, me.aimed, me.targets, me.kind in _BORDER_KINDS):
+                k_actor.append(A[a])
+                k_measure.append(mname)
+                k_target.append(NO_TARGET if b is None else A[b])
+                k_name.append(mname if b is None else f"{mname}@{b}")
+    measures: list[Measure] = [s.measures[m] for m in k_measure]
+    initial = np.zeros(len(k_name), dtype=bool)
+    for a in names:
+        for ref in s.actors[a].initial_measures:
+            for k, nm in enumerate(k_name):
+                if k_actor[k] == A[a] and nm == ref:
+                    initial[k] = True
+
+    def slot_param(field_: str) -> np.ndarray:
+        if not k_measure:
+            return np.zeros((n, 0))
+        return np.stack([params[f"measures.{m}.{field_}"] for m in k_measure], axis=1)
+
+    adversary = np.zeros((len(names), len(names)), dtype=bool)
+    for a in names:
+        for b in s.actors[a].adversaries:
+            adversary[A[a], A[b]] = True
+    borders = sorted(
+        {
+            (min(A[a], A[b]), max(A[a], A[b]))
+            for a in names
+            for b in s.actors[a].borders
+            if b in A and b != a
+        }
     )
-    closers = sorted({A[a] for m in names if closure_close[index[m]] for a in s.moves[m].actors})
 
-    adv = np.zeros((6, 6))
+    # ---- alliances: who shares whose threats
+    partners: dict[int, list[tuple[int, np.ndarray]]] = {i: [] for i in range(len(names))}
+    guarantees: list[tuple[int, list[int], int]] = []
+    for aname, al in s.alliances.items():
+        sol = params[f"alliances.{aname}.solidarity"]
+        members = [A[m] for m in al.members]
+        if al.kind == "collective_defence" and al.guarantor is not None:
+            g = A[al.guarantor]
+            partners[g] += [(m, sol) for m in members if m != g]
+            thr = rung_of[al.article5_threshold_rung] if al.article5_threshold_rung else 0
+            guarantees.append((g, members, thr))
+        elif al.kind == "union":
+            for m in members:
+                partners[m] += [(o, sol) for o in members if o != m]
+
     actors: list[ActorTable] = []
-    for name in ACTORS:
-        act = s.actors[name]
-        a = A[name]
-        for b in act.adversaries:
-            adv[a, A[b]] = 1.0
-        menu = [index[m] for m in names if name in s.moves[m].actors]
-        cols = {g: j for j, g in enumerate(menu)}
-        weights = np.zeros((len(FEATURE_NAMES), len(menu)))
-        varying: list[tuple[int, int, np.ndarray]] = []
-        for m, feats in act.motives.items():
-            for f in feats:
-                v = params[f"actors.{name}.motives.{m}.{f}"]
-                if np.all(v == v[0]):
-                    weights[F[f], cols[index[m]]] += v[0]
-                else:
-                    varying.append((F[f], cols[index[m]], v))
-        p = f"actors.{name}."
+    for a in names:
+        i = A[a]
+        act = s.actors[a]
+        p = f"actors.{a}."
+        cols = np.flatnonzero(entry_actor == i)
+        slots = np.flatnonzero(np.array(k_actor, dtype=np.int64) == i) if k_actor else cols[:0]
 
-        def col_where(pred, menu=menu) -> np.ndarray:
-            return np.array([j for j, g in enumerate(menu) if pred(s.moves[names[g]])], dtype=int)
+        def weights_for(keys: list[str], ids: np.ndarray, a=a, act=act):
+            w = np.zeros((len(FEATURE_NAMES), len(ids)))
+            varying: list[tuple[int, int, np.ndarray]] = []
+            for j, key in enumerate(keys):
+                for f in act.motives.get(key, {}):
+                    v = params[f"actors.{a}.motives.{key}.{f}"]
+                    if np.all(v == v[0]):
+                        w[F[f], j] += v[0]
+                    else:
+                        varying.append((F[f], j, v))
+            return w, varying
 
+        mkeys = [move_names[entry_move[e]] for e in cols]
+        w, var = weights_for(mkeys, cols)
+        cost = (
+            np.stack([params[f"moves.{m}.cost"] for m in mkeys], axis=0)
+            if mkeys
+            else np.zeros((0, n))
+        )
+        menu = Choices(
+            ids=cols,
+            target=entry_target[cols],
+            s=severity[entry_rung[cols]],
+            rung=entry_rung[cols],
+            weights=w,
+            varying=var,
+            cost_t=np.ascontiguousarray(cost),
+            requires=[
+                (j, list(s.moves[m].requires)) for j, m in enumerate(mkeys) if s.moves[m].requires
+            ],
+        )
+        skeys = [k_measure[k] for k in slots]
+        sw, svar = weights_for(skeys, slots)
+        scost = (
+            np.stack([params[f"measures.{m}.cost_per_day"] for m in skeys], axis=0)
+            if skeys
+            else np.zeros((0, n))
+        )
+        srung = np.array([rung_of[s.measures[m].rung] for m in skeys], dtype=np.int64)
+        mslots = Choices(
+            ids=slots,
+            target=np.array([k_target[k] for k in slots], dtype=np.int64),
+            s=severity[srung] if skeys else np.zeros(0),
+            rung=srung,
+            weights=sw,
+            varying=svar,
+            cost_t=np.ascontiguousarray(scost),
+            requires=[
+                (j, list(s.measures[m].requires))
+                for j, m in enumerate(skeys)
+                if s.measures[m].requires
+            ],
+        )
         actors.append(
             ActorTable(
-                index=a,
-                name=name,
+                index=i,
+                name=a,
                 label=act.label,
-                moves=np.array(menu, dtype=np.int64),
-                move_rung=move_rung[menu],
-                s=severity[move_rung[menu]],
-                cost_t=np.ascontiguousarray(cost[:, menu].T),
-                weights=weights,
-                varying=varying,
+                side=SIDES[act.side],
+                menu=menu,
+                measures=mslots,
+                once_cols=np.array(
+                    [j for j, m in enumerate(mkeys) if s.moves[m].once], dtype=np.int64
+                ),
+                jump=np.array([s.moves[m].jump for m in mkeys], dtype=bool),
+                needs_forces=np.array([s.moves[m].effects.force for m in mkeys], dtype=bool),
                 gain=params[p + "stakes"] * params[p + "resolve"],
                 aversion=(1.0 - params[p + "risk_tolerance"]) * params[p + "war_aversion"],
                 temperature=params[p + "temperature"],
                 inertia=params[p + "inertia"],
+                committed=params[p + "committed_elsewhere"],
                 adversaries=[A[b] for b in act.adversaries],
                 allies=[A[b] for b in act.allies],
+                partners=partners[i],
                 knows_truth=act.attribution.knows_truth,
                 bias=params[p + "attribution.bias"],
                 receptiveness_west=params[p + "attribution.receptiveness_west"],
-                receptiveness_minsk=params[p + "attribution.receptiveness_minsk"],
-                requires=[
-                    (cols[index[m]], list(s.moves[m].requires))
-                    for m in names
-                    if name in s.moves[m].actors and s.moves[m].requires
-                ],
-                once_cols=col_where(lambda mv: mv.once),
-                jump=np.array([s.moves[names[g]].jump for g in menu], dtype=bool),
-                article4_cols=col_where(lambda mv: mv.effects.article4),
-                article5_cols=col_where(lambda mv: mv.effects.article5),
-                align_up_cols=col_where(lambda mv: mv.effects.alignment > 0),
-                align_down_cols=col_where(lambda mv: mv.effects.alignment < 0),
+                receptiveness_east=params[p + "attribution.receptiveness_east"],
             )
         )
 
-    econ = "economy."
-    china_cost = (
-        params[econ + "rail_teu_per_day"]
-        * params[econ + "share_via_poland"]
-        * params[econ + "value_per_teu_kusd"]
-        / 1000.0
-        * params[econ + "china_loss_fraction_per_day"]
-    )
+    kinds: dict[str, list[int]] = {}
+    for k, me in enumerate(measures):
+        kinds.setdefault(me.kind, []).append(k)
+    al = s.alignment
+    tr = s.transit
     return Tables(
         scenario=s,
         params=params,
+        names=names,
+        n_actors=len(names),
         n_rungs=len(s.ladder),
         severity=severity,
-        n_levels=len(s.alignment_track),
-        move_names=names,
-        move_rung=move_rung,
-        armed=flags(lambda mv: mv.effects.armed),
-        stage=flags(lambda mv: mv.effects.stage_incident),
-        narrative=per_move("narrative"),
-        disclosure=per_move("disclosure"),
-        hybrid=per_move("hybrid"),
-        blockade_start=blockade_start,
-        blockade_lift=flags(lambda mv: mv.effects.blockade == "lift"),
-        closure_close=closure_close,
-        closure_open=flags(lambda mv: mv.effects.border_closure == "open"),
-        article4=flags(lambda mv: mv.effects.article4),
-        article5=flags(lambda mv: mv.effects.article5),
-        alignment=np.array([s.moves[m].effects.alignment for m in names], dtype=np.int64),
-        extend=np.array([s.moves[m].effects.extend_exercise for m in names], dtype=np.int64),
-        once=flags(lambda mv: mv.once),
-        blockade_hold_rung=int(move_rung[blockade_start].min()) if blockade_start.any() else 0,
-        blockaders=blockaders,
-        closure_hold_rung=int(move_rung[closure_close].min()) if closure_close.any() else 0,
-        closers=closers,
-        adversary_matrix=adv,
+        cow=cow,
+        entry_actor=entry_actor,
+        entry_move=entry_move,
+        entry_target=entry_target,
+        entry_rung=entry_rung,
+        entry_name=e_name,
+        move_names=move_names,
+        force=entry_flag(lambda mv: mv.effects.force),
+        fatality=per_entry("fatality"),
+        stage=entry_flag(lambda mv: mv.effects.stage_incident),
+        narrative=per_entry("effects.narrative"),
+        disclosure=per_entry("effects.disclosure"),
+        hybrid=per_entry("effects.hybrid"),
+        nuclear=entry_flag(lambda mv: mv.effects.nuclear_signal),
+        extend=np.array(
+            [s.moves[move_names[m]].effects.extend_exercise for m in e_move], dtype=np.int64
+        ),
+        once_move=entry_flag(lambda mv: mv.once),
+        slot_actor=np.array(k_actor, dtype=np.int64),
+        slot_measure=k_measure,
+        slot_kind=[me.kind for me in measures],
+        slot_target=np.array(k_target, dtype=np.int64),
+        slot_rung=np.array([rung_of[me.rung] for me in measures], dtype=np.int64),
+        slot_hostility=np.array([me.hostility for me in measures], dtype=np.int64),
+        slot_start_cost=slot_param("start_cost"),
+        slot_end_cost=slot_param("end_cost"),
+        slot_endable=np.array([me.endable for me in measures], dtype=bool),
+        slot_name=k_name,
+        initial_slots=initial,
+        kind_slots={k: np.array(v, dtype=np.int64) for k, v in kinds.items()},
         actors=actors,
-        article4_threshold=float(severity[s.rung_index(s.commitments.article4_threshold_rung)]),
-        article5_threshold_rung=s.rung_index(s.commitments.article5_threshold_rung),
-        armed_rung=s.rung_index(s.outcomes.armed_incident_rung),
-        china_escalation_level=s.alignment_index(s.outcomes.china_escalation_level),
-        daily_china_cost=china_cost,
-        daily_poland_cost=params[econ + "poland_cost_musd_per_day"],
-        daily_belarus_cost=params[econ + "belarus_cost_musd_per_day"],
+        adversary=adversary,
+        borders=borders,
+        guarantees=guarantees,
+        aligner=A[al.actor] if al is not None else -1,
+        n_levels=len(al.track) if al is not None else 1,
+        escalation_level=al.track.index(al.escalation_level) if al is not None else 1,
+        shipper=A[tr.shipper] if tr is not None else -1,
+        transit_state=A[tr.transit_state] if tr is not None else -1,
+        armed_rung=rung_of[s.outcomes.armed_incident_rung],
+        top_severity=float(top),
     )

@@ -256,10 +256,9 @@ def _with_design(
 
 def occupancy_shapes(scenario: Any) -> tuple[tuple[int, int, int], tuple[int, int]]:
     """Shapes of the ladder and alignment occupancy arrays for a scenario."""
-    from sim.scenario.schema import ACTORS
 
     days = scenario.horizon_days + 1
-    return (days, len(ACTORS), len(scenario.ladder)), (days, len(scenario.alignment_track))
+    return (days, len(scenario.actors), len(scenario.ladder)), (days, len(scenario.alignment_track))
 
 
 def _assemble(

@@ -129,6 +129,7 @@ def chart_figures(
         info,
         start_date=scenario.start_date,
         horizon=scenario.horizon_days,
+        actor_names=list(scenario.actors),
     )
 
 

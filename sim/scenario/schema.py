@@ -27,50 +27,70 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sim.errors import UserError
 from sim.scenario.distributions import Dist, Param, support
 
-ACTORS: tuple[str, ...] = ("belarus", "russia", "china", "ukraine", "poland", "nato")
-"""The six actors, in the fixed order used for every actor axis in the model."""
-
-ActorName = Literal["belarus", "russia", "china", "ukraine", "poland", "nato"]
+ActorName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+"""An actor's name: any identifier declared under ``actors`` (checked by :func:`cross_check`)."""
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 FEATURES: dict[str, str] = {
-    "bias": "always 1: a move's standing attraction (positive) or reluctance (negative)",
-    "threat": "the most severe adversary posture this actor perceives, severity / max severity",
-    "ally_threat": "the most severe posture an ally faces, severity / max severity",
+    "bias": "always 1: a choice's standing attraction (positive) or reluctance (negative)",
+    "threat": "the most severe posture aimed at this actor (by the target, for a directed "
+    "choice; by any adversary otherwise), as seen through fog, severity / max severity; for "
+    "an alliance guarantor the threat to its members, times its solidarity, counts too",
+    "ally_threat": "the most severe posture aimed at one of this actor's allies",
+    "attacked": "1 if the target (any adversary, for an undirected choice) used force "
+    "against this actor yesterday, accidents included",
+    "ally_attacked": "1 if an adversary used force against one of this actor's allies yesterday",
+    "forces_facing": "1 if this actor's forces and the target's are both deployed on their "
+    "common border (the largest over adversaries for an undirected choice)",
     "exercise": "1 while the joint exercise is under way, else 0",
     "incident": "1 once a border incident (staged or real) has happened, else 0",
+    "pretext": "1 once a staged incident has happened, else 0",
     "armed_incident": "1 once force has really been used on a border, else 0",
     "blame_west": "this actor's belief that the West caused the incident, rescaled to [-1, 1]"
     " (0 before any incident)",
-    "hybrid_pressure": "hybrid pressure this actor is under, 0 to 1 (decays daily)",
-    "blockade": "1 while the rail blockade is in force, else 0",
-    "blockade_cost": "China's cumulative blockade cost / economy.cost_scale_musd, capped at 1",
-    "blame_poland": "China's blame of Poland (vs Belarus) for the blockade, rescaled to [-1, 1]"
-    " (0 before any blockade)",
-    "alignment": "China's alignment level / top level, 0 to 1",
-    "eu_exposure": "China's exposure to EU trade (economy.china_eu_exposure), 0 to 1",
-    "article4": "1 once NATO Article 4 consultations have been held, else 0",
-    "article5": "1 once NATO Article 5 has been invoked, else 0",
+    "hybrid_pressure": "hybrid pressure the target (any adversary) puts on this actor, 0 to 1",
+    "blockade": "1 while a transit blockade is in force, else 0",
+    "own_cost": "this actor's cumulative economic cost of the crisis / economy.cost_scale_musd, "
+    "capped at 1",
+    "shipper_cost": "the shipper's (China's) cumulative transit cost / cost_scale, capped at 1",
+    "blame_blockader": "the shipper's blame of the blockader (vs the transit state) for a "
+    "blockade, rescaled to [-1, 1] (0 before any blockade)",
+    "alignment": "the aligning actor's (China's) level on its track / top level, 0 to 1",
+    "eu_exposure": "the aligning actor's exposure to EU trade (alignment.exposure), 0 to 1",
+    "sanctioned": "1 while sanctions aimed at this actor are in force, else 0",
+    "article4": "1 once an alliance's consultations (Article 4) have been held, else 0",
+    "article5": "1 once an alliance's collective defence (Article 5) has been invoked",
+    "nuclear_signal": "1 if an adversary sent a nuclear signal in the last seven days",
+    "committed_elsewhere": "this actor's forces committed to another war (its own parameter "
+    "committed_elsewhere), 0 to 1",
 }
-"""The quantities a move's motive weights may refer to, with what each one measures."""
+"""The quantities motive weights may refer to, with what each one measures."""
 
 Feature = Literal[
     "bias",
     "threat",
     "ally_threat",
+    "attacked",
+    "ally_attacked",
+    "forces_facing",
     "exercise",
     "incident",
+    "pretext",
     "armed_incident",
     "blame_west",
     "hybrid_pressure",
     "blockade",
-    "blockade_cost",
-    "blame_poland",
+    "own_cost",
+    "shipper_cost",
+    "blame_blockader",
     "alignment",
     "eu_exposure",
+    "sanctioned",
     "article4",
     "article5",
+    "nuclear_signal",
+    "committed_elsewhere",
 ]
 
 FLAGS: dict[str, str] = {
@@ -78,12 +98,13 @@ FLAGS: dict[str, str] = {
     "incident": "a border incident (staged or real) has happened",
     "staged_incident": "a staged incident has happened",
     "armed_incident": "a real armed incident has happened",
-    "blockade_active": "the rail blockade is in force",
-    "border_closed": "Poland has closed the border crossings",
-    "article4": "NATO Article 4 consultations have been held",
-    "article5": "NATO Article 5 has been invoked",
+    "blockade_active": "a transit blockade is in force",
+    "border_closed": "some border is closed",
+    "article4": "an alliance's Article 4 consultations have been held",
+    "article5": "an alliance's Article 5 has been invoked",
+    "nuclear_weapons": "the scenario's context.nuclear_weapons_deployed is true",
 }
-"""World flags that inject conditions may test."""
+"""World flags that conditions may test."""
 
 Flag = Literal[
     "exercise_active",
@@ -94,7 +115,13 @@ Flag = Literal[
     "border_closed",
     "article4",
     "article5",
+    "nuclear_weapons",
 ]
+
+SettableFlag = Literal[
+    "exercise_active", "incident", "staged_incident", "armed_incident", "article4", "article5"
+]
+"""Flags an inject may raise; the others follow from measures and the context."""
 
 _PARAM_MARK = "scenario-parameter"
 
@@ -153,7 +180,7 @@ class Attribution(_Node):
     bias: Weight = Field(
         0.0,
         description="log-odds added to this actor's initial belief that the West caused an "
-        "incident (positive: inclined to blame Ukraine/Poland/NATO)",
+        "incident (positive: inclined to blame the western side)",
     )
     knows_truth: bool = Field(
         False,
@@ -161,18 +188,22 @@ class Attribution(_Node):
         "victim of staging); its belief is then fixed at the truth",
     )
     receptiveness_west: NonNegative = Field(
-        1.0, description="how strongly Western disclosure moves this actor's belief"
+        1.0, description="how strongly western disclosure moves this actor's belief"
     )
-    receptiveness_minsk: NonNegative = Field(
-        1.0, description="how strongly Belarusian/Russian narrative moves this actor's belief"
+    receptiveness_east: NonNegative = Field(
+        1.0, description="how strongly the eastern side's narrative moves this actor's belief"
     )
 
 
 class Actor(_Node):
-    """One of the six actors: its temperament, posture, relations and motives."""
+    """One actor: its side, temperament, relations, lasting measures at day 0 and motives."""
 
     label: str
-    resolve: Unit = Field(description="readiness to answer threats with force, 0 to 1")
+    side: Literal["west", "east", "neutral"] = Field(
+        description="which side of the attribution question it is on: an incident is blamed "
+        "on the west or the east; a neutral actor (the audience) is on neither"
+    )
+    resolve: Unit = Field(description="readiness to answer threats in kind, 0 to 1")
     risk_tolerance: Unit = Field(description="acceptance of war risk, 0 to 1")
     stakes: Positive = Field(
         description="how much is at stake: scales the utility of answering a perceived threat "
@@ -182,30 +213,41 @@ class Actor(_Node):
         description="weight of the quadratic cost of severe postures (utility units)"
     )
     temperature: Positive = Field(
-        description="logit choice noise: higher means more random moves (utility units)"
+        description="logit choice noise: higher means more random choices (utility units)"
     )
     inertia: NonNegative = Field(
-        description="utility bonus for repeating yesterday's move (policy persistence)"
+        description="utility bonus for repeating yesterday's daily move (policy persistence)"
     )
-    initial_rung: str = Field(description="ladder rung the actor starts on")
-    initial_move: str | None = Field(
-        None, description="move the actor is taken to have made the day before day 0"
+    committed_elsewhere: Unit = Field(
+        0.0, description="share of its forces tied down in another war (feature of that name)"
     )
+    initial_move: str = Field(description="the daily move taken to have been made on day 0")
     adversaries: list[ActorName] = Field(default_factory=list)
     allies: list[ActorName] = Field(default_factory=list)
+    borders: list[ActorName] = Field(
+        default_factory=list,
+        description="actors it shares a land border with (forces deploy, fire and have "
+        "accidents only across a border)",
+    )
+    initial_measures: list[str] = Field(
+        default_factory=list,
+        description="lasting measures in force on day 0, as 'measure' or 'measure@target'",
+    )
     attribution: Attribution = Field(default_factory=Attribution)
     motives: dict[str, dict[Feature, Weight]] = Field(
         default_factory=dict,
-        description="per move, weights on features added to the move's utility",
+        description="per daily move or lasting measure, weights on features added to its utility",
     )
 
 
 class Effects(_Node):
-    """What a move does to the world, beyond putting the actor on the move's rung."""
+    """What a daily move does to the world, beyond putting the actor on the move's rung."""
 
-    stage_incident: bool = Field(False, description="fabricate a border incident")
-    armed: bool = Field(
-        False, description="a real use of force: counts as an armed incident if none yet"
+    stage_incident: bool = Field(False, description="fabricate a border incident (a pretext)")
+    force: bool = Field(
+        False,
+        description="a real use of force against the target: an armed incident, a reason for "
+        "the target to answer, and a chance of deaths (the move's fatality)",
     )
     disclosure: NonNegative = Field(
         0.0, description="evidence released: log-odds moved toward the truth, per day"
@@ -213,12 +255,8 @@ class Effects(_Node):
     narrative: NonNegative = Field(
         0.0, description="claims that the West is to blame: log-odds moved toward 'West', per day"
     )
-    hybrid: Unit = Field(0.0, description="hybrid pressure added to the actor's adversaries")
-    blockade: Literal["start", "lift"] | None = Field(None, description="rail transit blockade")
-    border_closure: Literal["close", "open"] | None = None
-    article4: bool = Field(False, description="request NATO Article 4 consultations")
-    article5: bool = Field(False, description="invoke NATO Article 5")
-    alignment: Literal[-1, 0, 1] = Field(0, description="China's alignment track, one level")
+    hybrid: Unit = Field(0.0, description="hybrid pressure added to the target")
+    nuclear_signal: bool = Field(False, description="a nuclear signal (feature nuclear_signal)")
     extend_exercise: int = Field(0, ge=0, le=60, description="days added to the exercise")
 
 
@@ -232,6 +270,11 @@ class BeliefAtLeast(_Node):
     value: float = Field(ge=0, le=1)
 
 
+class MeasureIn(_Node):
+    actor: ActorName
+    measure: str
+
+
 class Condition(_Node):
     """One test on the state of a world; write exactly one key. A list of them must all hold."""
 
@@ -242,6 +285,7 @@ class Condition(_Node):
     rung_at_least: RungAtLeast | None = None
     alignment_at_least: str | None = None
     belief_at_least: BeliefAtLeast | None = None
+    measure_in_force: MeasureIn | None = None
 
     def model_post_init(self, _ctx: Any) -> None:
         n = sum(v is not None for v in self.__dict__.values())
@@ -252,18 +296,30 @@ class Condition(_Node):
 
 
 class Move(_Node):
-    """A move on an actor's menu: its rung, its cost and its effects."""
+    """A daily move: its rung, whom it may be aimed at, its cost and its effects."""
 
     label: str
     description: str = ""
     rung: str = Field(description="ladder rung the actor stands on while making this move")
     actors: list[ActorName] = Field(min_length=1, description="who may make it")
+    aimed: bool = Field(
+        False,
+        description="aimed at one adversary: the menu holds one entry per adversary (bordering "
+        "ones only for a force move); an aimed move at hostility level >= 2 is a militarized "
+        "act in the dispute record",
+    )
+    targets: list[ActorName] | None = Field(
+        None, description="for an aimed move: only these adversaries may be aimed at"
+    )
     cost: NonNegative = Field(0.0, description="daily cost in utility units")
+    fatality: Unit = Field(
+        0.0, description="chance that one day of this use of force kills someone [assumption]"
+    )
     once: bool = Field(False, description="at most once per replicate (by any actor)")
     jump: bool = Field(
         False,
-        description="may be made from any rung: a political decision (e.g. invoking Article 5), "
-        "not a build-up limited by dynamics.max_step_up",
+        description="may be made from any rung (a political decision, a cease-fire), not a "
+        "change limited by dynamics.max_step_up / max_step_down",
     )
     requires: list[Condition] = Field(
         default_factory=list, description="conditions under which the move is on the menu"
@@ -271,14 +327,52 @@ class Move(_Node):
     effects: Effects = Field(default_factory=Effects)
 
 
+class Measure(_Node):
+    """A lasting measure: started by one decision, in force until another decision ends it."""
+
+    label: str
+    description: str = ""
+    kind: Literal[
+        "deploy_forces",
+        "close_border",
+        "transit_blockade",
+        "consultations",
+        "collective_defence",
+        "sanctions",
+    ] = Field(description="what the measure does (docs/MODEL.md, 'Lasting measures')")
+    actors: list[ActorName] = Field(min_length=1, description="who may start it")
+    aimed: bool = Field(True, description="aimed at one other actor (one slot per target)")
+    targets: list[ActorName] | None = Field(
+        None,
+        description="who it may be aimed at (default: the holder's adversaries; bordering ones "
+        "for forces and border closures)",
+    )
+    rung: str = Field(description="ladder rung its holder stands at least on while in force")
+    hostility: int = Field(
+        1, ge=1, le=5, description="Correlates of War hostility level of starting it (1: none)"
+    )
+    cost_per_day: NonNegative = Field(0.0, description="utility cost per day in force")
+    start_cost: NonNegative = Field(0.0, description="one-off utility cost of starting it")
+    end_cost: NonNegative = Field(0.0, description="one-off utility cost of ending it")
+    endable: bool = Field(True, description="false: once started it stays (an invoked article)")
+    requires: list[Condition] = Field(default_factory=list)
+
+
 class ForceMove(_Node):
     actor: ActorName
     move: str
+    target: ActorName | None = None
 
 
 class ShiftBelief(_Node):
     actor: ActorName
     by: Weight = Field(description="log-odds added to the actor's belief that the West did it")
+
+
+class StartMeasure(_Node):
+    actor: ActorName
+    measure: str
+    target: ActorName | None = None
 
 
 class Inject(_Node):
@@ -295,17 +389,25 @@ class Inject(_Node):
     once: bool = True
     force_move: ForceMove | None = None
     shift_belief: ShiftBelief | None = None
-    set_flag: Flag | None = None
+    set_flag: SettableFlag | None = None
+    start_measure: StartMeasure | None = None
 
     def model_post_init(self, _ctx: Any) -> None:
         if self.window is not None and self.window[0] > self.window[1]:
             raise ValueError(f"window must be [first, last] with first <= last, got {self.window}")
-        if self.force_move is None and self.shift_belief is None and self.set_flag is None:
-            raise ValueError("an inject needs at least one of force_move, shift_belief, set_flag")
+        if (
+            self.force_move is None
+            and self.shift_belief is None
+            and self.set_flag is None
+            and self.start_measure is None
+        ):
+            raise ValueError(
+                "an inject needs at least one of force_move, shift_belief, set_flag, start_measure"
+            )
 
 
 class Exercise(_Node):
-    """The joint Belarus-China exercise window."""
+    """The joint exercise window."""
 
     name: str
     start_day: int = Field(ge=0)
@@ -329,7 +431,7 @@ class Fog(_Node):
 
 
 class IncidentModel(_Node):
-    """How incidents are read when they happen."""
+    """Staged incidents, how incidents are read, and accidents where forces face each other."""
 
     staged_evidence_quality: Unit = Field(
         description="how convincing a staged incident's fabricated evidence is: the belief that "
@@ -343,72 +445,134 @@ class IncidentModel(_Node):
         description="weight of narrative and disclosure before any incident (priming), relative "
         "to their weight after one",
     )
-    blockade_blame_prior: Unit = Field(
-        description="China's initial belief that Poland, not Belarus, is to blame for a blockade"
-    )
-    borders: list[tuple[ActorName, ActorName]] = Field(
-        default_factory=list,
-        description="pairs of actors whose forces face each other on a border",
-    )
-    friction_hazard: NonNegative = Field(
+    accident_rate: Probability = Field(
         0.0,
-        description="scale of the daily chance of an unplanned exchange of fire on a border: "
-        "the chance is friction_hazard * (mean posture severity of the two sides / top "
-        "severity) ^ friction_exponent (capped at 1)",
+        description="daily chance of an unplanned exchange of fire on a border where both sides' "
+        "forces are deployed facing each other (hybrid operations count as a partial presence)",
     )
-    friction_exponent: Positive = Field(
-        3.0, description="how sharply friction grows with the postures on a border"
+    hybrid_presence: Unit = Field(
+        0.5,
+        description="how much a side's hybrid operations at a border count as forces present "
+        "there, for the accident chance",
     )
-    friction_move: str | None = Field(
-        None, description="the move both sides make when friction fires (an armed one)"
+    accident_fatality: Unit = Field(
+        0.0, description="chance that an accidental exchange of fire kills someone"
     )
 
 
 class Economy(_Node):
-    """The China-Europe rail transit through Belarus and Poland, and what a blockade costs."""
+    """The transit corridor as a stock of blocked cargo, rerouting, and who pays."""
 
-    rail_teu_per_day: NonNegative = Field(description="containers (TEU) per day via Belarus")
-    share_via_poland: Unit = Field(description="share of that volume crossing into Poland")
-    value_per_teu_kusd: NonNegative = Field(description="cargo value per TEU, thousand USD")
-    china_loss_fraction_per_day: Unit = Field(
-        description="fraction of blocked cargo value China loses per day (delay, rerouting)"
+    corridor_value_musd_per_day: NonNegative = Field(
+        description="cargo value moved along the corridor per day, million USD"
     )
-    poland_cost_musd_per_day: NonNegative
-    belarus_cost_musd_per_day: NonNegative
-    china_eu_exposure: Unit = Field(description="how much China's EU trade is at stake, 0 to 1")
+    share_through_crossing: Unit = Field(
+        description="share of it that passes the crossing a blockade stops"
+    )
+    reroute_max: Unit = Field(
+        description="share of blocked cargo that can eventually go by sea or the Middle Corridor"
+    )
+    reroute_days: Positive = Field(
+        description="days for rerouting to reach about two thirds of reroute_max"
+    )
+    holding_cost_per_day: Unit = Field(
+        description="shipper's cost per day of a unit of stranded cargo value (delay, storage)"
+    )
+    reroute_premium: Unit = Field(
+        description="shipper's extra cost of a unit of rerouted cargo value (longer, dearer)"
+    )
+    blockader_fee_share: Unit = Field(
+        description="share of blocked cargo value the blockading state loses in fees and trade"
+    )
+    transit_fee_share: Unit = Field(
+        description="share of blocked cargo value the transit state loses in fees"
+    )
+    sanctions_musd_per_day: NonNegative = Field(
+        0.0, description="cost per day of sanctions to the sanctioned actor, million USD"
+    )
     cost_scale_musd: float = Field(
-        gt=0, description="China's cumulative cost at which the blockade_cost feature reaches 1"
+        gt=0, description="cumulative cost at which the own_cost feature reaches 1"
     )
 
 
-class Commitments(_Node):
-    """Alliance commitments: NATO's articles and the Russia-Belarus Union State."""
+class Transit(_Node):
+    """The transit mechanism: who ships, through whom, and who can stop it."""
 
-    article4_threshold_rung: str = Field(
-        description="threat Poland must perceive before it may request Article 4"
+    shipper: ActorName = Field(description="whose cargo crosses (it bears the blockade's cost)")
+    transit_state: ActorName = Field(description="the state the cargo crosses before the crossing")
+    blockaders: list[ActorName] = Field(description="who may stop the cargo at the crossing")
+    blame_prior: Unit = Field(
+        description="the shipper's initial belief that the blockader, not the transit state, is "
+        "to blame for a blockade"
     )
-    article5_threshold_rung: str = Field(
-        description="rung an attack on Poland must reach before NATO may invoke Article 5"
+
+
+class AlignmentTrack(_Node):
+    """An actor that moves along a track of alignment with one side, on a slow clock."""
+
+    actor: ActorName = Field(description="who moves on the track")
+    toward: list[ActorName] = Field(description="the actors it aligns with (e.g. Minsk, Moscow)")
+    track: list[Identifier] = Field(min_length=2, description="levels from neutral upwards")
+    initial: str
+    review_every: int = Field(
+        7, ge=1, le=365, description="days between reviews of its level (a slower clock)"
     )
-    union_state_solidarity: Unit = Field(
-        description="share of the threat to Belarus that Russia takes as a threat to itself"
+    hysteresis: NonNegative = Field(
+        description="utility of keeping the current level at a review (a switching cost)"
     )
-    nato_solidarity: Unit = Field(
-        description="share of the threat to Poland that NATO takes as a threat to itself"
+    step_cost: Weight = Field(
+        description="utility cost of each level already climbed, when climbing one more"
     )
-    sco_is_alliance: Literal[False] = Field(
-        False, description="SCO membership carries no defence commitment (always false)"
+    exposure: Unit = Field(description="how much its trade with the other side is at stake")
+    up: dict[Feature, Weight] = Field(description="weights on features for one step up")
+    down: dict[Feature, Weight] = Field(description="weights on features for one step down")
+    escalation_level: str = Field(
+        description="the level at or above which it counts as escalating (china_escalates)"
     )
+
+
+class Alliance(_Node):
+    """A commitment between actors."""
+
+    kind: Literal["collective_defence", "union", "none"] = Field(
+        description="collective_defence: Article 4/5 with a guarantor; union: its members share "
+        "threats; none: membership without a defence commitment (the SCO)"
+    )
+    members: list[ActorName] = Field(min_length=1)
+    guarantor: ActorName | None = Field(
+        None, description="who acts for a collective-defence alliance (NATO)"
+    )
+    solidarity: Unit = Field(
+        0.0, description="share of a member's threat that the others (guarantor) feel as theirs"
+    )
+    article5_threshold_rung: str | None = Field(
+        None, description="rung of an armed attack on a member that opens collective defence"
+    )
+
+
+class Context(_Node):
+    """Facts of the wider situation."""
+
+    nuclear_weapons_deployed: bool = Field(
+        False, description="non-strategic nuclear weapons on the eastern side's forward territory"
+    )
+    nuclear_signal_days: int = Field(7, ge=1, le=60, description="days a signal is felt")
 
 
 class Dynamics(_Node):
-    """How fast postures can change and how pressure fades."""
+    """How fast postures and measures change and how pressure fades."""
 
-    max_step_up: int = Field(1, ge=1, le=10, description="rungs an actor may climb per day")
+    max_step_up: int = Field(2, ge=1, le=10, description="rungs a daily move may climb per day")
     max_step_down: int = Field(
-        2, ge=1, le=10, description="rungs an actor may descend per day (wars take time to end)"
+        2, ge=1, le=10, description="rungs a daily move may descend per day (wars take time)"
     )
     hybrid_decay: Unit = Field(description="share of hybrid pressure left the next day")
+    attack_memory_days: int = Field(
+        3, ge=1, le=30, description="days an actor counts itself attacked after force is used"
+    )
+    measure_review: Probability = Field(
+        description="daily chance that an actor reconsiders each of its lasting measures"
+    )
 
 
 class EndState(_Node):
@@ -427,11 +591,8 @@ class EndState(_Node):
 
 
 class Outcomes(_Node):
-    """Which rungs and levels the headline outcomes refer to."""
+    """Which rungs the headline outcomes refer to."""
 
-    china_escalation_level: str = Field(
-        description="alignment level at or above which China counts as escalating"
-    )
     armed_incident_rung: str = Field(description="rung at or above which force was used")
 
 
@@ -444,14 +605,16 @@ class Scenario(_Node):
     start_date: dt.date = Field(description="calendar date of day 0")
     horizon_days: int = Field(ge=1, le=3650, description="days simulated")
     ladder: list[Rung] = Field(min_length=3)
-    alignment_track: list[Identifier] = Field(min_length=2)
-    initial_alignment: str
-    actors: dict[ActorName, Actor]
+    actors: dict[ActorName, Actor] = Field(min_length=2)
     moves: dict[Identifier, Move] = Field(min_length=1)
+    measures: dict[Identifier, Measure] = Field(default_factory=dict)
+    alliances: dict[Identifier, Alliance] = Field(default_factory=dict)
+    alignment: AlignmentTrack | None = None
+    transit: Transit | None = None
+    context: Context = Field(default_factory=Context)
     incidents: IncidentModel
     fog: Fog
     economy: Economy
-    commitments: Commitments
     dynamics: Dynamics
     exercise: Exercise | None = None
     injects: list[Inject] = Field(default_factory=list)
@@ -463,8 +626,19 @@ class Scenario(_Node):
         return [r.name for r in self.ladder].index(name)
 
     def alignment_index(self, name: str) -> int:
-        """Position of a level on China's alignment track (0 is neutral)."""
-        return self.alignment_track.index(name)
+        """Position of a level on the alignment track (0 is neutral)."""
+        assert self.alignment is not None
+        return self.alignment.track.index(name)
+
+    @property
+    def alignment_track(self) -> list[str]:
+        """The levels of the alignment track (one level, ``none``, without a track)."""
+        return list(self.alignment.track) if self.alignment is not None else ["none"]
+
+    @property
+    def actor_names(self) -> list[str]:
+        """The declared actors, in the order of every actor axis in the model."""
+        return list(self.actors)
 
 
 @dataclass(frozen=True)
@@ -509,66 +683,171 @@ def cross_check(s: Scenario) -> list[Problem]:
     """
     out: list[Problem] = []
     rungs = [r.name for r in s.ladder]
-    levels = list(s.alignment_track)
+    actors = list(s.actors)
+    levels = list(s.alignment.track) if s.alignment is not None else []
 
-    def need(kind: str, name: str, known: list[str], path: tuple[str | int, ...]) -> None:
+    def need(kind: str, name: str, known: list[str], path: tuple[str | int, ...]) -> bool:
         if name not in known:
-            out.append(
-                Problem(path, f"unknown {kind} '{name}'; expected one of: {', '.join(known)}")
-            )
+            options = ", ".join(known) if known else "(none declared)"
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.append(Problem(path, f"unknown {kind} '{name}'; expected one of: {options}{hint}"))
+            return False
+        return True
+
+    def actor_ref(name: str, path: tuple[str | int, ...]) -> bool:
+        return need("actor", name, actors, path)
 
     for seen, (i, r) in _dupes(r.name for r in s.ladder):
         out.append(Problem(("ladder", i, "name"), f"rung '{r}' already defined at ladder[{seen}]"))
     sev = [r.severity for r in s.ladder]
     if any(b < a for a, b in itertools.pairwise(sev)):
         out.append(Problem(("ladder",), "severities must not decrease up the ladder"))
-    for seen, (i, lv) in _dupes(levels):
-        out.append(Problem(("alignment_track", i), f"level '{lv}' already at [{seen}]"))
-    need("alignment level", s.initial_alignment, levels, ("initial_alignment",))
+    clash = sorted(set(s.moves) & set(s.measures))
+    for name in clash:
+        out.append(Problem(("measures", name), f"'{name}' is already the name of a move"))
 
-    missing = [a for a in ACTORS if a not in s.actors]
-    if missing:
-        out.append(
-            Problem(("actors",), f"all six actors are required; missing: {', '.join(missing)}")
-        )
     for name, actor in s.actors.items():
         base = ("actors", name)
-        need("rung", actor.initial_rung, rungs, (*base, "initial_rung"))
-        if actor.initial_move is not None:
-            need("move", actor.initial_move, list(s.moves), (*base, "initial_move"))
-        for rel in ("adversaries", "allies"):
+        for rel in ("adversaries", "allies", "borders"):
             for i, other in enumerate(getattr(actor, rel)):
                 if other == name:
                     out.append(
-                        Problem((*base, rel, i), f"an actor cannot list itself as {rel[:-1]}")
+                        Problem((*base, rel, i), f"an actor cannot list itself in its {rel}")
                     )
-        for move in actor.motives:
-            if move not in s.moves:
-                need("move", move, list(s.moves), (*base, "motives", move))
-            elif name not in s.moves[move].actors:
+                else:
+                    actor_ref(other, (*base, rel, i))
+        menu = [m for m, mv in s.moves.items() if name in mv.actors]
+        own = [m for m, me in s.measures.items() if name in me.actors]
+        if not menu:
+            out.append(Problem(base, f"{name} has no moves: list it in some move's actors"))
+        elif actor.initial_move not in s.moves:
+            need("move", actor.initial_move, list(s.moves), (*base, "initial_move"))
+        elif actor.initial_move not in menu:
+            out.append(
+                Problem(
+                    (*base, "initial_move"),
+                    f"move '{actor.initial_move}' is not on {name}'s menu "
+                    f"(moves.{actor.initial_move}.actors)",
+                )
+            )
+        for i, ref in enumerate(actor.initial_measures):
+            mname, _, target = ref.partition("@")
+            path = (*base, "initial_measures", i)
+            if need("measure", mname, list(s.measures), path):
+                if mname not in own:
+                    out.append(Problem(path, f"{name} cannot start '{mname}'"))
+                elif s.measures[mname].aimed != bool(target):
+                    out.append(
+                        Problem(
+                            path,
+                            (
+                                f"'{mname}' is aimed: write measure@target"
+                                if s.measures[mname].aimed
+                                else f"'{mname}' is not aimed: write it without @target"
+                            ),
+                        )
+                    )
+                elif target:
+                    actor_ref(target, path)
+        for key in actor.motives:
+            if key not in s.moves and key not in s.measures:
+                need(
+                    "move or measure",
+                    key,
+                    list(s.moves) + list(s.measures),
+                    (*base, "motives", key),
+                )
+            elif key not in menu and key not in own:
                 out.append(
                     Problem(
-                        (*base, "motives", move),
-                        f"move '{move}' is not on {name}'s menu (moves.{move}.actors)",
+                        (*base, "motives", key),
+                        f"'{key}' is not on {name}'s menu (its actors list does not name {name})",
                     )
                 )
-        if not any(name in m.actors for m in s.moves.values()):
-            out.append(Problem(base, f"{name} has no moves: list it in some move's actors"))
+
+    def check_actors(names: list[str], path: tuple[str | int, ...]) -> None:
+        for i, who in enumerate(names):
+            actor_ref(who, (*path, i))
 
     for mname, move in s.moves.items():
         base = ("moves", mname)
         need("rung", move.rung, rungs, (*base, "rung"))
+        check_actors(move.actors, (*base, "actors"))
         for i, c in enumerate(move.requires):
-            out += _check_condition(c, (*base, "requires", i), rungs, levels)
-        if move.effects.alignment and move.actors != ["china"]:
-            out.append(Problem((*base, "effects", "alignment"), "only China moves its alignment"))
+            out += _check_condition(c, (*base, "requires", i), rungs, levels, s)
+        if move.effects.force and not move.aimed:
+            out.append(Problem((*base, "effects", "force"), "a use of force must be aimed: true"))
+        if move.effects.hybrid and not move.aimed:
+            out.append(Problem((*base, "effects", "hybrid"), "hybrid pressure must be aimed: true"))
+        if move.fatality and not move.effects.force:
+            out.append(Problem((*base, "fatality"), "only a use of force (effects.force) can kill"))
+    for mname, me in s.measures.items():
+        base = ("measures", mname)
+        need("rung", me.rung, rungs, (*base, "rung"))
+        check_actors(me.actors, (*base, "actors"))
+        for i, c in enumerate(me.requires):
+            out += _check_condition(c, (*base, "requires", i), rungs, levels, s)
+        if me.kind == "transit_blockade" and s.transit is None:
+            out.append(Problem((*base, "kind"), "a transit blockade needs a 'transit' section"))
+        if me.kind == "transit_blockade" and s.transit is not None:
+            for i, who in enumerate(me.actors):
+                if who not in s.transit.blockaders:
+                    out.append(Problem((*base, "actors", i), f"{who} is not in transit.blockaders"))
+        if me.kind in ("consultations", "collective_defence"):
+            for i, who in enumerate(me.actors):
+                if not any(
+                    a.kind == "collective_defence" and (who in a.members or who == a.guarantor)
+                    for a in s.alliances.values()
+                ):
+                    out.append(
+                        Problem(
+                            (*base, "actors", i),
+                            f"{who} is in no collective-defence alliance (alliances)",
+                        )
+                    )
+
+    for aname, al in s.alliances.items():
+        base = ("alliances", aname)
+        check_actors(al.members, (*base, "members"))
+        if al.guarantor is not None:
+            actor_ref(al.guarantor, (*base, "guarantor"))
+        if al.kind == "collective_defence":
+            if al.guarantor is None:
+                out.append(Problem(base, "a collective-defence alliance needs a guarantor"))
+            if al.article5_threshold_rung is None:
+                out.append(
+                    Problem(base, "a collective-defence alliance needs article5_threshold_rung")
+                )
+        if al.article5_threshold_rung is not None:
+            need("rung", al.article5_threshold_rung, rungs, (*base, "article5_threshold_rung"))
+
+    if s.alignment is not None:
+        al_ = s.alignment
+        actor_ref(al_.actor, ("alignment", "actor"))
+        check_actors(al_.toward, ("alignment", "toward"))
+        for seen, (i, lv) in _dupes(levels):
+            out.append(Problem(("alignment", "track", i), f"level '{lv}' already at [{seen}]"))
+        need("alignment level", al_.initial, levels, ("alignment", "initial"))
+        need("alignment level", al_.escalation_level, levels, ("alignment", "escalation_level"))
+    if s.transit is not None:
+        tr = s.transit
+        actor_ref(tr.shipper, ("transit", "shipper"))
+        actor_ref(tr.transit_state, ("transit", "transit_state"))
+        check_actors(tr.blockaders, ("transit", "blockaders"))
+        if not any(m.kind == "transit_blockade" for m in s.measures.values()):
+            out.append(
+                Problem(
+                    ("transit",), "no measure has kind: transit_blockade, so nobody can block it"
+                )
+            )
 
     for i, inj in enumerate(s.injects):
         base = ("injects", i)
         for j, c in enumerate(inj.when):
-            out += _check_condition(c, (*base, "when", j), rungs, levels)
+            out += _check_condition(c, (*base, "when", j), rungs, levels, s)
         fm = inj.force_move
-        if fm is not None:
+        if fm is not None and actor_ref(fm.actor, (*base, "force_move", "actor")):
             if fm.move not in s.moves:
                 need("move", fm.move, list(s.moves), (*base, "force_move", "move"))
             elif fm.actor not in s.moves[fm.move].actors:
@@ -578,6 +857,44 @@ def cross_check(s: Scenario) -> list[Problem]:
                         f"{fm.actor} cannot make move '{fm.move}' (moves.{fm.move}.actors)",
                     )
                 )
+            elif s.moves[fm.move].aimed and fm.target is None:
+                out.append(Problem((*base, "force_move"), f"'{fm.move}' is aimed: give a target"))
+            elif fm.target is not None:
+                if not s.moves[fm.move].aimed:
+                    out.append(
+                        Problem((*base, "force_move", "target"), f"'{fm.move}' is not aimed")
+                    )
+                elif actor_ref(fm.target, (*base, "force_move", "target")) and (
+                    fm.target not in s.actors[fm.actor].adversaries
+                ):
+                    out.append(
+                        Problem(
+                            (*base, "force_move", "target"),
+                            f"{fm.target} is not one of {fm.actor}'s adversaries",
+                        )
+                    )
+        sm = inj.start_measure
+        if (
+            sm is not None
+            and actor_ref(sm.actor, (*base, "start_measure", "actor"))
+            and need("measure", sm.measure, list(s.measures), (*base, "start_measure", "measure"))
+        ):
+            me = s.measures[sm.measure]
+            if sm.actor not in me.actors:
+                out.append(
+                    Problem((*base, "start_measure", "actor"), f"{sm.actor} cannot start it")
+                )
+            elif me.aimed != (sm.target is not None):
+                out.append(
+                    Problem(
+                        (*base, "start_measure"),
+                        "give a target" if me.aimed else f"'{sm.measure}' is not aimed",
+                    )
+                )
+            elif sm.target is not None:
+                actor_ref(sm.target, (*base, "start_measure", "target"))
+        if inj.shift_belief is not None:
+            actor_ref(inj.shift_belief.actor, (*base, "shift_belief", "actor"))
         if inj.window is not None and inj.window[1] >= s.horizon_days:
             out.append(
                 Problem(
@@ -589,60 +906,35 @@ def cross_check(s: Scenario) -> list[Problem]:
         out.append(
             Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]")
         )
-
-    fm = s.incidents.friction_move
-    if fm is not None:
-        if fm not in s.moves:
-            need("move", fm, list(s.moves), ("incidents", "friction_move"))
-        else:
-            if not s.moves[fm].effects.armed:
-                out.append(
-                    Problem(
-                        ("incidents", "friction_move"), f"move '{fm}' must have effects.armed: true"
-                    )
-                )
-            for i, pair in enumerate(s.incidents.borders):
-                for j, who in enumerate(pair):
-                    if who not in s.moves[fm].actors:
-                        out.append(
-                            Problem(
-                                ("incidents", "borders", i, j),
-                                f"{who} cannot make the friction move '{fm}'",
-                            )
-                        )
-    elif s.incidents.friction_hazard and s.incidents.borders:
-        out.append(
-            Problem(
-                ("incidents", "friction_move"),
-                "required when friction_hazard > 0 and borders are listed",
-            )
-        )
-    for i, (x, y) in enumerate(s.incidents.borders):
-        if x == y:
-            out.append(Problem(("incidents", "borders", i), "a border needs two different actors"))
     if s.exercise is not None and s.exercise.start_day >= s.horizon_days:
         out.append(Problem(("exercise", "start_day"), "the exercise starts after the horizon"))
-    for key in ("article4_threshold_rung", "article5_threshold_rung"):
-        need("rung", getattr(s.commitments, key), rungs, ("commitments", key))
     for i, es in enumerate(s.end_states):
         for key in ("max_rung_at_least", "final_rung_at_least"):
             v = getattr(es, key)
             if v is not None:
                 need("rung", v, rungs, ("end_states", i, key))
-    need(
-        "alignment level",
-        s.outcomes.china_escalation_level,
-        levels,
-        ("outcomes", "china_escalation_level"),
-    )
     need("rung", s.outcomes.armed_incident_rung, rungs, ("outcomes", "armed_incident_rung"))
     return out
 
 
 def _check_condition(
-    c: Condition, path: tuple[str | int, ...], rungs: list[str], levels: list[str]
+    c: Condition,
+    path: tuple[str | int, ...],
+    rungs: list[str],
+    levels: list[str],
+    s: Scenario,
 ) -> list[Problem]:
     out = []
+    actors = list(s.actors)
+    for key in ("rung_at_least", "belief_at_least", "measure_in_force"):
+        v = getattr(c, key)
+        if v is not None and v.actor not in actors:
+            out.append(
+                Problem(
+                    (*path, key, "actor"),
+                    f"unknown actor '{v.actor}'; expected one of: {', '.join(actors)}",
+                )
+            )
     if c.rung_at_least is not None and c.rung_at_least.rung not in rungs:
         out.append(
             Problem(
@@ -650,12 +942,20 @@ def _check_condition(
                 f"unknown rung '{c.rung_at_least.rung}'; expected one of: {', '.join(rungs)}",
             )
         )
+    if c.measure_in_force is not None and c.measure_in_force.measure not in s.measures:
+        out.append(
+            Problem(
+                (*path, "measure_in_force", "measure"),
+                f"unknown measure '{c.measure_in_force.measure}'; expected one of: "
+                f"{', '.join(s.measures) or '(none declared)'}",
+            )
+        )
     if c.alignment_at_least is not None and c.alignment_at_least not in levels:
         out.append(
             Problem(
                 (*path, "alignment_at_least"),
                 f"unknown alignment level '{c.alignment_at_least}'; expected one of: "
-                f"{', '.join(levels)}",
+                f"{', '.join(levels) or '(no alignment track declared)'}",
             )
         )
     return out
@@ -670,6 +970,33 @@ def _dupes(names: Any) -> Iterator[tuple[int, tuple[int, str]]]:
             first[n] = i
 
 
+def _misspelt_actors(data: Any) -> dict[str, Problem]:
+    """Actors that look like a typo of another actor rather than a new one.
+
+    Actors are declared by name, so ``actors: {chna: {resolve: 0.3}}`` in a file extending
+    base.yaml declares a new actor with almost every key missing. When such an entry has no
+    ``label`` (every declaration needs one) and its name is close to a declared actor, it is
+    reported once, as the typo it almost certainly is.
+    """
+    actors = data.get("actors") if isinstance(data, dict) else None
+    if not isinstance(actors, dict):
+        return {}
+    out: dict[str, Problem] = {}
+    for name, body in actors.items():
+        if not isinstance(name, str) or (isinstance(body, dict) and "label" in body):
+            continue
+        others = [str(k) for k in actors if k != name]
+        close = difflib.get_close_matches(name, others, n=1)
+        if close:
+            out[name] = Problem(
+                ("actors", name),
+                f"unknown key; did you mean '{close[0]}'? (a new actor needs at least label, "
+                "side, resolve, risk_tolerance, stakes, war_aversion, temperature, inertia and "
+                "initial_move)",
+            )
+    return out
+
+
 def validate_scenario(data: Any, source: str | None = None) -> Scenario:
     """Validate a plain tree (already merged and overridden) into a frozen :class:`Scenario`.
 
@@ -680,10 +1007,17 @@ def validate_scenario(data: Any, source: str | None = None) -> Scenario:
     Raises:
         ScenarioError: listing every problem, each with its key path.
     """
+    early = _misspelt_actors(data)
+    if early:
+        data = dict(data)
+        data["actors"] = {k: v for k, v in data["actors"].items() if k not in early}
     try:
         s = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ScenarioError(_from_pydantic(e.errors(include_url=False), data), source) from None
+        problems = _from_pydantic(e.errors(include_url=False), data)
+        raise ScenarioError(list(early.values()) + problems, source) from None
+    if early:
+        raise ScenarioError(list(early.values()), source)
     problems = cross_check(s)
     if problems:
         raise ScenarioError(problems, source)
@@ -1130,7 +1464,10 @@ def iter_params(s: BaseModel, prefix: tuple[str | int, ...] = ()) -> Iterator[tu
             yield from iter_params(value, path)
         elif isinstance(value, dict):
             for k, v in value.items():
-                if isinstance(v, BaseModel):
+                if isinstance(v, int | float) or hasattr(v, "dist"):
+                    # a mapping of parameters: alignment.up {feature: Param}
+                    yield Problem((*path, k), "").dotted, v
+                elif isinstance(v, BaseModel):
                     yield from iter_params(v, (*path, k))
                 elif isinstance(v, dict):
                     # motives: {move: {feature: Param}}

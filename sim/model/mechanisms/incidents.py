@@ -1,0 +1,154 @@
+"""Uses of force, accidents, staged incidents and how incidents are attributed.
+
+- **Chosen force**: a daily move with ``effects.force`` aimed at a target; every such move is
+  an actor's decision (see :mod:`sim.model.agents`).
+- **Accidents**: on each border, a daily chance ``accident_rate * presence_a * presence_b``
+  of an unplanned exchange of fire, where a side's presence is 1 with its forces deployed facing
+  the other and ``hybrid_presence`` while it runs hybrid operations there. An accident is an
+  armed incident that both sides must then decide how to answer.
+- **Staged incidents** are pretexts: they move beliefs and set the ``pretext`` feature; they
+  fire no shot.
+- **Attribution** follows the first incident only: beliefs are log-odds moved by narrative
+  (weighted by evidence quality q) and disclosure (weighted by 1 - q).
+- **Deaths**: each day of a use of force kills someone with the move's ``fatality``; an
+  accident with ``incidents.accident_fatality``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.state import NONE
+from sim.model.tables import NO_TARGET
+
+if TYPE_CHECKING:
+    from sim.model.model import EscalationModel
+
+EVENT_ACTOR = 253  # the actor coordinate reserved for accident and fatality draws
+
+
+def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
+    """(R, N, N) symmetric: an accidental exchange of fire on the border of a and b today."""
+    t = m.tables
+    st = m.state
+    n, na = m.n, t.n_actors
+    out = np.zeros((n, na, na), dtype=bool)
+    if not t.borders:
+        return out
+    rate = m.params["incidents.accident_rate"]
+    if not np.any(rate > 0):
+        return out
+    presence = m.forces_today.astype(np.float64)
+    hyb = t.hybrid[np.arange(n)[:, None], choice] > 0  # (R, N) a runs hybrid operations today
+    target = t.entry_target[choice]
+    r, a = np.nonzero(hyb & (target != NO_TARGET))
+    presence[r, a, target[r, a]] = np.maximum(
+        presence[r, a, target[r, a]], m.params["incidents.hybrid_presence"][r]
+    )
+    for i, (a, b) in enumerate(t.borders):
+        chance = rate * presence[:, a, b] * presence[:, b, a]
+        if not chance.any():
+            continue
+        u = m.streams.uniform(day, EVENT_ACTOR, f"accident:{i}")
+        hit = st.alive & (u < chance)
+        out[:, a, b] |= hit
+        out[:, b, a] |= hit
+    return out
+
+
+def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray) -> np.ndarray:
+    """Record today's uses of force and incidents; returns (R, N, N) force events (a hit b)."""
+    t = m.tables
+    st = m.state
+    p = m.params
+    n, na = m.n, t.n_actors
+    alive = st.alive
+    rows = np.arange(n)[:, None]
+    chosen_force = t.force[choice] & alive[:, None]  # (R, N)
+    target = t.entry_target[choice]
+    events = np.zeros((n, na, na), dtype=bool)
+    r, a = np.nonzero(chosen_force)
+    events[r, a, target[r, a]] = True
+    chosen_any = chosen_force.any(axis=1)
+    acc_any = accident.any(axis=(1, 2))
+    events |= accident
+    st.force = np.where(events, day, st.force)
+    rung = np.where(chosen_force, t.entry_rung[choice], NONE)  # (R, N)
+    hit_rung = np.full((n, na), NONE, dtype=np.int64)
+    for a in range(na):
+        b = target[:, a]
+        ok = chosen_force[:, a]
+        if ok.any():
+            rr = np.flatnonzero(ok)
+            hit_rung[rr, b[rr]] = np.maximum(hit_rung[rr, b[rr]], rung[rr, a])
+    acc_victim = accident.any(axis=1)
+    hit_rung = np.where(acc_victim, np.maximum(hit_rung, t.armed_rung), hit_rung)
+    st.attacked_rung = np.maximum(st.attacked_rung, hit_rung)
+
+    # Deaths: one draw per actor using force, one per accident border.
+    if chosen_any.any():
+        fat = np.take_along_axis(t.fatality, choice, axis=1)
+        for a in range(na):
+            if chosen_force[:, a].any():
+                u = m.streams.uniform(day, a, "fatality")
+                st.fatal |= chosen_force[:, a] & (u < fat[:, a])
+    if acc_any.any():
+        u = m.streams.uniform(day, EVENT_ACTOR, "accident-fatality")
+        st.fatal |= acc_any & (u < p["incidents.accident_fatality"])
+
+    armed_now = (chosen_any | acc_any) & alive & ~st.armed
+    st.first_armed_cause = np.where(armed_now, np.where(chosen_any, 1, 2), st.first_armed_cause)
+    st.first_armed_day = np.where(armed_now, day, st.first_armed_day)
+    st.armed |= armed_now
+
+    staged_now = (t.stage[choice] & alive[:, None]).any(axis=1) & ~st.incident
+    real_now = armed_now & ~st.incident & ~staged_now
+    new = staged_now | real_now
+    if new.any():
+        side = np.array([at.side for at in t.actors])
+        west_fired = (chosen_force & (side == 1)[None, :]).any(axis=1)
+        east_fired = (chosen_force & (side == -1)[None, :]).any(axis=1)
+        # Who fired first in an accident (or when both chose to fire) is unknowable: a coin.
+        coin = m.streams.uniform(day, EVENT_ACTOR, "first-shot") < 0.5
+        by_west = np.where(west_fired != east_fired, west_fired, coin)
+        q = np.where(
+            staged_now,
+            p["incidents.staged_evidence_quality"],
+            p["incidents.real_incident_ambiguity"],
+        )
+        q = np.clip(q, 1e-6, 1 - 1e-6)
+        prior = np.log(q / (1 - q))
+        for at in t.actors:
+            st.lean[:, at.index] = np.where(
+                new, prior + at.bias + st.lean[:, at.index], st.lean[:, at.index]
+            )
+        st.evidence = np.where(new, q, st.evidence)
+        st.truth_west = np.where(real_now, by_west, st.truth_west)
+        st.incident |= new
+        st.staged |= staged_now
+        st.staged_day = np.where(staged_now, day, st.staged_day)
+    del rows
+    return events
+
+
+def attribution(
+    m: EscalationModel, day: int, narrative: np.ndarray, disclosure: np.ndarray
+) -> None:
+    """Narrative pushes beliefs toward 'the West did it', disclosure toward the truth."""
+    t = m.tables
+    st = m.state
+    p = m.params
+    q = st.evidence
+    weight = np.where(st.incident, 1.0, p["incidents.priming_weight"])
+    nw = narrative * weight
+    dw = disclosure * weight
+    noise_sd = p["fog.belief_noise"]
+    for at in t.actors:
+        if at.knows_truth:
+            continue
+        d = at.receptiveness_east * nw * 2 * q - at.receptiveness_west * dw * 2 * (1 - q)
+        if np.any(noise_sd > 0):
+            d = d + np.where(st.incident, noise_sd * m.streams.normal(day, at.index, "belief"), 0.0)
+        st.lean[:, at.index] += d * st.alive
