@@ -416,7 +416,6 @@ def load_run(path: str | Path) -> RunResult:
             f"finish it with: escalation run --resume {folder}"
         )
     scenario, _, _ = canonical_scenario_checked(manifest, folder)
-    from sim.scenario.schema import ACTORS
 
     ladder = [r.name for r in scenario.ladder]
     outcomes = read_outcomes(folder, manifest)
@@ -428,7 +427,7 @@ def load_run(path: str | Path) -> RunResult:
     return RunResult(
         outcomes=outcomes,
         summary=summary,
-        occupancy=read_occupancy(folder, list(ACTORS), ladder, manifest),
+        occupancy=read_occupancy(folder, list(scenario.actors), ladder, manifest),
         alignment_occupancy=read_alignment_occupancy(
             folder, list(scenario.alignment_track), manifest
         ),

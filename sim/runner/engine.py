@@ -1128,7 +1128,6 @@ def _merged_prefix(folder: Path, manifest: Manifest, last: int) -> pd.DataFrame:
 def _finalize(folder: Path, manifest: Manifest, scenario: Any) -> tuple[Manifest, pd.DataFrame]:
     """Build the final tables from the (verified) chunk files; returns the summary too."""
     from sim.runner.chunks import occupancy_shapes
-    from sim.scenario.schema import ACTORS
 
     frames = []
     occ_shape, align_shape = occupancy_shapes(scenario)
@@ -1170,7 +1169,7 @@ def _finalize(folder: Path, manifest: Manifest, scenario: Any) -> tuple[Manifest
         write_parquet(folder / OUTCOMES, outcomes, OUTCOMES),
         write_parquet(
             folder / LADDER_OCCUPANCY,
-            occupancy_long(occupancy, list(ACTORS), rungs),
+            occupancy_long(occupancy, list(scenario.actors), rungs),
             LADDER_OCCUPANCY,
         ),
         write_parquet(
