@@ -45,13 +45,13 @@ def draw_all(
 
     Returns:
         Figures keyed ``probabilities, end_states, ladder_fan, heatmap, time_to_incident,
-        china_alignment``, in that order.
+        china_alignment`` (the last only for a scenario with an alignment track), in that order.
     """
     if actor_names is None:
         actor_names = [f"actor {i}" for i in range(np.asarray(occupancy).shape[1])]
     has_alignment = {"china_alignment_max", "china_alignment_final"} & set(outcomes.columns)
     alignment_data = outcomes if has_alignment else alignment_occupancy
-    return {
+    figures = {
         "probabilities": probabilities_chart(summary, info),
         "end_states": end_state_chart(summary, info),
         "ladder_fan": ladder_fan_chart(occupancy, rung_names, actor_names, info, start_date),
@@ -59,5 +59,8 @@ def draw_all(
             occupancy, rung_names, info, actor_names=actor_names, start_date=start_date
         ),
         "time_to_incident": time_to_incident_chart(outcomes, info, horizon, start_date=start_date),
-        "china_alignment": alignment_chart(alignment_data, level_names, info),
     }
+    # A scenario without an alignment track has one placeholder level: no chart to draw.
+    if len(level_names) > 1:
+        figures["china_alignment"] = alignment_chart(alignment_data, level_names, info)
+    return figures

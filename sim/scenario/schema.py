@@ -464,34 +464,42 @@ class Economy(_Node):
     """The transit corridor as a stock of blocked cargo, rerouting, and who pays."""
 
     corridor_value_musd_per_day: NonNegative = Field(
+        0.0,
         description="cargo value moved along the corridor per day, million USD"
     )
     share_through_crossing: Unit = Field(
+        0.0,
         description="share of it that passes the crossing a blockade stops"
     )
     reroute_max: Unit = Field(
+        0.0,
         description="share of blocked cargo that can eventually go by sea or the Middle Corridor"
     )
     reroute_days: Positive = Field(
+        30.0,
         description="days for rerouting to reach about two thirds of reroute_max"
     )
     holding_cost_per_day: Unit = Field(
+        0.0,
         description="shipper's cost per day of a unit of stranded cargo value (delay, storage)"
     )
     reroute_premium: Unit = Field(
+        0.0,
         description="shipper's extra cost of a unit of rerouted cargo value (longer, dearer)"
     )
     blockader_fee_share: Unit = Field(
+        0.0,
         description="share of blocked cargo value the blockading state loses in fees and trade"
     )
     transit_fee_share: Unit = Field(
+        0.0,
         description="share of blocked cargo value the transit state loses in fees"
     )
     sanctions_musd_per_day: NonNegative = Field(
         0.0, description="cost per day of sanctions to the sanctioned actor, million USD"
     )
     cost_scale_musd: float = Field(
-        gt=0, description="cumulative cost at which the own_cost feature reaches 1"
+        100.0, gt=0, description="cumulative cost at which the own_cost feature reaches 1"
     )
 
 
@@ -614,7 +622,7 @@ class Scenario(_Node):
     context: Context = Field(default_factory=Context)
     incidents: IncidentModel
     fog: Fog
-    economy: Economy
+    economy: Economy = Field(default_factory=Economy)
     dynamics: Dynamics
     exercise: Exercise | None = None
     injects: list[Inject] = Field(default_factory=list)
