@@ -132,7 +132,7 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
         game.play(day_moves)
         events = game.public_events()
         chose = "; ".join(
-            f"{game.label(x)} chose {game.scenario.moves[m].label}" for x, m in day_moves.items()
+            f"{game.label(x)} chose {game.move_label(x, m)}" for x, m in day_moves.items()
         )
         console.print(f"[bold]Day {game.day} ({game.date(game.day)}) played:[/bold] {chose}.")
         for e in events:
@@ -165,8 +165,8 @@ def _command(console: Any, game: Any, seat: str, line: str, log_path: Path) -> s
     if head == "model":
         from sim.play.game import choice_for
 
-        move = choice_for(lambda d: d.sample(d.probabilities), game, seat)
-        console.print(f"the model chooses: {game.scenario.moves[move].label} ({move})")
+        move = choice_for(lambda d: d.own(), game, seat)
+        console.print(f"the model chooses: {game.move_label(seat, move)} ({move})")
         return move
     if head in ("whatif", "what-if", "w"):
         _whatif(console, game, words[1:])
@@ -186,7 +186,11 @@ def _command(console: Any, game: Any, seat: str, line: str, log_path: Path) -> s
         _save(console, game, Path(words[1]) if len(words) > 1 else log_path)
         return None
     if head in ("help", "?"):
+        from sim.play.policy import PERSONA_HELP
+
         console.print(HELP, markup=False)
+        for name, text in PERSONA_HELP.items():
+            console.print(f"  persona {name}: {text}", markup=False)
         return None
     if head in ("quit", "exit"):
         return "quit"
@@ -221,12 +225,15 @@ def _show_day(console: Any, game: Any, seat: str) -> None:
 def _show_world(console: Any, game: Any, seat: str) -> None:
     view = game.view(seat)
     m = game.measures()
-    on = [k.replace("_", " ") for k, v in m.items() if v is True]
-    console.print(
-        f"{game.label(seat)} stands at: {game.own_rung(seat)}. "
-        f"China's alignment: {m['china_alignment']}. "
-        f"In force: {', '.join(on) if on else 'nothing'}."
-    )
+    flags = [k.replace("_", " ") for k, v in m.items() if v is True]
+    held = list(m["in_force"])
+    line = f"{game.label(seat)} stands at: {game.own_rung(seat)}."
+    if "alignment" in m:
+        line += f" {game.aligner_label()}'s alignment: {m['alignment']}."
+    line += f" In force: {', '.join(held) if held else 'no lasting measure'}."
+    if flags:
+        line += f" So far: {', '.join(flags)}."
+    console.print(line)
     seen = ", ".join(f"{k}={v:.2f}" for k, v in view.items() if v != 0)
     console.print(f"What {game.label(seat)} sees (fog included): {seen or 'calm'}")
 
@@ -265,7 +272,7 @@ def _whatif(console: Any, game: Any, words: list[str]) -> None:
             continue
         if str(row.outcome) in hidden:
             continue
-        if str(row.outcome).endswith("=none"):
+        if str(row.outcome).endswith(("=none", "=")):
             continue
         table.add_row(
             str(row.outcome), f"{row.estimate:.3f}", f"{row.ci_low:.3f}-{row.ci_high:.3f}"

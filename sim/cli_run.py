@@ -301,7 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 max_replicates=max_reps,
                 overrides=_overrides(args),
                 charts=not args.no_charts,
-                model=policy_model(args.policy, args.model),
+                model=policy_model(args.policy, args.model, scenario),
                 options=options,
             )
     print(format_run(result))

@@ -30,20 +30,22 @@ def test_play_as_poland_in_a_terminal_then_the_log_replays(tmp_path, escalation)
     log = tmp_path / "game.json"
     child = _spawn("play", SCENARIO, "--as", "poland", "--seed", "11", "--log", str(log))
     child.expect("you play Poland")
+    shadow = new_game(SCENARIO, ["poland"], seed=11)  # the same game, played alongside
     chosen = []
     for day in (1, 2, 3):
         child.expect(rf"Day {day} \(.*\) - Poland's seat")
         child.expect("Poland's menu with the model's advice")
         child.expect(PROMPT)
         # Take the second move on the menu: a person's choice, not the model's draw.
-        menu = re.findall(r"│ (\d+) │ [^│]*\((\w+)\)", child.before)
-        pick = dict(menu)["2"]
+        pick = str(shadow.menu("poland").query("available").move.iloc[1])
         chosen.append(pick)
         child.sendline("2")
-        child.expect(rf"Day {day} \(.*\) played: Poland chose ")
+        label = shadow.move_label("poland", pick)
+        child.expect(rf"Day {day} \(.*\) played: Poland chose {re.escape(label)}\.")
+        shadow.play({"poland": pick})
     child.expect(PROMPT)
     child.sendline("whatif 300")
-    child.expect(r"What happens from day 3: 300 worlds, every actor played by the model")
+    child.expect(r"What happens from day 3: 300 worlds, every\s+actor\s+played\s+by\s+the\s+model")
     child.expect(r"armed_incident\s*│\s*([\d.]+)\s*│\s*([\d.]+)-([\d.]+)")
     est, lo, hi = (float(x) for x in child.match.groups())
     assert 0 <= lo <= est <= hi <= 1
@@ -116,14 +118,15 @@ def test_a_seat_replaces_only_its_own_draw():
     free = EscalationModel(SCENARIO, seed=9, replicate_ids=[0])
     free.step()
     game = new_game(SCENARIO, ["poland"], seed=9)
+    p = game.index("poland")
     menu = game.menu("poland")
-    own = free.tables.move_names[int(free.state.last_move[0, 4])]
+    own = free.tables.entry_name[int(free.state.last[0, p])]
     other = next(m for m in menu[menu.available].move if m != own)
     game.play({"poland": other})
-    got = game.model.state.last_move[0]
-    want = free.state.last_move[0]
-    assert game.model.tables.move_names[int(got[4])] == other
-    assert np.array_equal(np.delete(got, 4), np.delete(want, 4))
+    got = game.model.state.last[0]
+    want = free.state.last[0]
+    assert game.model.tables.entry_name[int(got[p])] == other
+    assert np.array_equal(np.delete(got, p), np.delete(want, p))
 
 
 def test_hot_seat_undo_and_whatif_branch():
@@ -141,8 +144,10 @@ def test_hot_seat_undo_and_whatif_branch():
     # The branch starts from today's state: no world in it has fewer days than today.
     branch = game.branch(50).run()
     assert (branch.state.days >= 3).all()
+    menu = game.menu("poland")
+    nato = str(game.menu("nato").query("available").move.iloc[0])
     with pytest.raises(Exception, match="not available"):
-        game.play({"poland": "offensive", "nato": "statement"})
+        game.play({"poland": str(menu[~menu.available].move.iloc[0]), "nato": nato})
 
 
 def test_whatif_runs_through_the_runner_and_equals_the_branch_on_any_executor():

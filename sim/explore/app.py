@@ -34,7 +34,6 @@ from sim.explore.model import (
     world_table,
 )
 from sim.play.policy import PERSONAS
-from sim.scenario.schema import ACTORS
 
 OWN_RULE = "model's own rule"
 """The choice, for a seat, of no persona."""
@@ -58,26 +57,28 @@ def WorldPanel(model: ExplorerModel) -> None:
 
 
 def world_html(model: ExplorerModel) -> str:
-    """The world's day, rungs, lasting measures and China's alignment as HTML."""
+    """The world's day, rungs, moves, lasting measures and the alignment as HTML."""
     s = model.scenario_spec
     cell = "<td style='padding:2px 12px 2px 0'>{}</td>"
+    table = world_table(model)
+    head = "".join(f"<th align=left>{escape(str(c))}</th>" for c in table.columns)
     rows = "".join(
         "<tr>" + "".join(cell.format(escape(str(v))) for v in r) + "</tr>"
-        for r in world_table(model).values.tolist()
+        for r in table.values.tolist()
     )
     m = measures(model)
-    on = [k for k, v in m.items() if v is True]
-    alignment = m["China's alignment"]
+    taken = [k for k, v in m.items() if v is True]
+    others = "".join(
+        f" {escape(k)}: <b>{escape(str(v))}</b>." for k, v in m.items() if not isinstance(v, bool)
+    )
     ended = "" if model.running else " - this world has ended (press Reset)"
     return (
         f"<p><b>{escape(s.title)}</b></p>"
         f'<p class="world-day" data-day="{model.day}">Day {model.day} of {s.horizon_days}'
         f"{ended}</p>"
-        '<table style="border-collapse:collapse" cellpadding="3">'
-        "<tr><th align=left>actor</th><th align=left>rung</th><th align=left>last move</th></tr>"
-        f"{rows}</table>"
-        f"<p>Lasting measures in force: <b>{escape(', '.join(on) if on else 'none')}</b>. "
-        f"China's alignment: <b>{escape(str(alignment))}</b>.</p>"
+        f'<table style="border-collapse:collapse" cellpadding="3"><tr>{head}</tr>{rows}</table>'
+        f"<p>Alliance steps taken: <b>{escape(', '.join(taken) if taken else 'none')}</b>."
+        f"{others}</p>"
     )
 
 
@@ -191,7 +192,7 @@ def Page() -> None:
             solara.Card("Who plays each actor (the world and the Monte Carlo)"),
             solara.Column(classes=["explore-seats"]),
         ):
-            for actor in ACTORS:
+            for actor in model.value.tables.names:
                 solara.Select(
                     actor,
                     values=[OWN_RULE, *sorted(PERSONAS)],

@@ -149,10 +149,10 @@ class ExplorerModel(EscalationModel):
         from sim.play.policy import resolve_policies
 
         self.settings = settings
-        self.seat_policies = resolve_policies(settings.policies)
         super().__init__(
             settings.scenario(), seed=settings.seed, replicate_ids=[0], trace=True, collect=False
         )
+        self.seat_policies = resolve_policies(settings.policies, self.tables.names)
 
     def step(self, chosen: Mapping[int, np.ndarray] | None = None) -> None:
         """Advance the world one day; seats with a persona are played by it."""
@@ -173,29 +173,40 @@ def scenario_files(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def world_table(model: EscalationModel) -> pd.DataFrame:
-    """Each actor's rung and last move in the world (replicate 0)."""
+    """Each actor's rung, last daily move and lasting measures in the world (replicate 0)."""
+    from sim.play.game import entry_label
+
     s = model.scenario_spec
     st = model.state
-    names = model.tables.move_names
+    t = model.tables
+    held: dict[int, list[str]] = {i: [] for i in range(t.n_actors)}
+    for k in np.flatnonzero(st.on[0]):
+        b = int(t.slot_target[k])
+        aim = f" ({s.actors[t.names[b]].label})" if b >= 0 else ""
+        held[int(t.slot_actor[k])].append(s.measures[t.slot_measure[k]].label + aim)
     return pd.DataFrame(
         {
-            "actor": [at.label for at in model.tables.actors],
+            "actor": [at.label for at in t.actors],
             "rung": [s.ladder[int(r)].label for r in st.rung[0]],
-            "last move": [s.moves[names[int(m)]].label for m in st.last_move[0]],
+            "last move": [entry_label(model, int(e)) for e in st.last[0]],
+            "measures in force": [", ".join(held[i]) for i in range(t.n_actors)],
         }
     )
 
 
 def measures(model: EscalationModel) -> dict[str, Any]:
-    """Lasting measures and China's alignment in the world (replicate 0)."""
+    """Alliance steps taken and the alignment in the world (replicate 0)."""
     st = model.state
-    return {
-        "blockade": bool(st.blockade[0]),
-        "border closure": bool(st.border_closed[0]),
+    t = model.tables
+    s = model.scenario_spec
+    out: dict[str, Any] = {
         "Article 4": bool(st.article4[0]),
         "Article 5": bool(st.article5[0]),
-        "China's alignment": model.scenario_spec.alignment_track[int(st.alignment[0])],
     }
+    if s.alignment is not None and t.aligner >= 0:
+        who = s.actors[t.names[t.aligner]].label
+        out[f"{who}'s alignment"] = s.alignment_track[int(st.alignment[0])]
+    return out
 
 
 def day_story(model: EscalationModel, top: int = 2) -> list[str]:

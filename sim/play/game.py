@@ -32,8 +32,8 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.model.model import EscalationModel
-from sim.play.policy import Decision, Policy, persona
-from sim.scenario.schema import ACTORS, Scenario
+from sim.play.policy import Decision, Policy
+from sim.scenario.schema import Scenario
 
 GAME_FORMAT = "escalation-game/1"
 """The ``format`` field of a game log."""
@@ -41,16 +41,22 @@ GAME_FORMAT = "escalation-game/1"
 PUBLIC_FEATURES = (
     "threat",
     "ally_threat",
+    "attacked",
+    "ally_attacked",
+    "forces_facing",
     "hybrid_pressure",
     "incident",
+    "pretext",
     "armed_incident",
     "blame_west",
     "blockade",
-    "blockade_cost",
-    "blame_poland",
+    "own_cost",
+    "blame_blockader",
     "alignment",
+    "sanctioned",
     "article4",
     "article5",
+    "nuclear_signal",
 )
 """Features a seat is shown (its actor's view of yesterday, fog included)."""
 
@@ -80,9 +86,10 @@ class Game:
     def __post_init__(self) -> None:
         if not self.seats:
             raise UserError("a game needs at least one seat (--as ACTOR)")
+        names = self.scenario.actor_names
         for seat in self.seats:
-            if seat not in ACTORS:
-                raise UserError(f"unknown actor '{seat}' in --as; actors: {', '.join(ACTORS)}")
+            if seat not in names:
+                raise UserError(f"unknown actor '{seat}' in --as; actors: {', '.join(names)}")
         if len(set(self.seats)) != len(self.seats):
             raise UserError(f"a seat is named twice in --as: {','.join(self.seats)}")
         if self.seed < 0 or self.replicate < 0:
@@ -134,7 +141,11 @@ class Game:
 
     def decision(self, seat: str) -> Decision:
         """What the seat's actor sees and the model advises for the next day."""
-        return Decision.from_model(self.model, list(ACTORS).index(seat))
+        return Decision.from_model(self.model, self.index(seat))
+
+    def index(self, actor: str) -> int:
+        """An actor's index in the scenario's actor order."""
+        return self.model.tables.names.index(actor)
 
     def menu(self, seat: str) -> pd.DataFrame:
         """The seat's menu for the next day: move, label, rung, available, utility, p."""
@@ -143,7 +154,7 @@ class Game:
         return pd.DataFrame(
             {
                 "move": d.move_names,
-                "label": [s.moves[m].label for m in d.move_names],
+                "label": [entry_label(self.model, int(e)) for e in d.menu],
                 "rung": [s.ladder[int(r)].label for r in d.move_rung],
                 "available": d.available[:, 0],
                 "utility": d.utilities[:, 0],
@@ -158,54 +169,72 @@ class Game:
 
     def knows_truth(self) -> bool:
         """Whether every seat's actor knows who really caused an incident."""
-        return all(self.model.tables.actors[list(ACTORS).index(s)].knows_truth for s in self.seats)
+        return all(self.model.tables.actors[self.index(s)].knows_truth for s in self.seats)
+
+    def aligner_label(self) -> str:
+        """The label of the actor on the alignment track (``China``), or ``""``."""
+        t = self.model.tables
+        return self.label(t.names[t.aligner]) if t.aligner >= 0 else ""
+
+    def move_label(self, seat: str, move: str) -> str:
+        """A seat's menu entry (by name) for people."""
+        d = self.decision(seat)
+        return entry_label(self.model, int(d.menu[d.column(move)]))
 
     def own_rung(self, seat: str) -> str:
         """The label of the seat's own rung."""
-        return self.scenario.ladder[int(self.model.state.rung[0, list(ACTORS).index(seat)])].label
+        return self.scenario.ladder[int(self.model.state.rung[0, self.index(seat)])].label
 
     def measures(self) -> dict[str, Any]:
-        """The public record: lasting measures, incidents and China's alignment."""
+        """The public record: incidents, Articles 4/5, measures in force and the alignment."""
         st = self.model.state
-        return {
+        out: dict[str, Any] = {
             "incident": bool(st.incident[0]),
             "armed_incident": bool(st.armed[0]),
-            "blockade": bool(st.blockade[0]),
-            "border_closed": bool(st.border_closed[0]),
             "article4": bool(st.article4[0]),
             "article5": bool(st.article5[0]),
-            "china_alignment": self.scenario.alignment_track[int(st.alignment[0])],
+            "in_force": in_force(self.model),
         }
+        t = self.model.tables
+        if self.scenario.alignment is not None and t.aligner >= 0:
+            out["alignment"] = self.scenario.alignment_track[int(st.alignment[0])]
+        return out
 
     def public_events(self, day: int | None = None) -> list[str]:
         """What every seat learns of a day (default: the last one played): no hidden truths."""
         day = self.day if day is None else day
         tr = self.model.trace
-        if tr is None or day < 1 or day not in tr.states:
+        if tr is None or day < 1 or day not in tr.states or day - 1 not in tr.states:
             return []
         prev, now = tr.states[day - 1], tr.states[day]
         s = self.scenario
+        t = self.model.tables
+        label = {name: s.actors[name].label for name in t.names}
         # Injects are not named: their descriptions say what really happened (a staging), which
         # the seats learn only from the effects below.
         ev = []
-        if tr.friction.get(day, np.zeros(1, bool))[0]:
+        acc = tr.accidents.get(day)
+        if acc is not None and np.asarray(acc)[0].any():
             ev.append("an exchange of fire on the border")
+        for k in np.flatnonzero(now.on[0] != prev.on[0]):
+            who = label[t.names[int(t.slot_actor[k])]]
+            what = s.measures[t.slot_measure[k]].label
+            b = int(t.slot_target[k])
+            aim = f" ({label[t.names[b]]})" if b >= 0 else ""
+            ev.append(f"{who} {'starts' if now.on[0, k] else 'ends'}: {what}{aim}")
         if now.incident[0] and not prev.incident[0]:
             ev.append("an incident on the border; who caused it is disputed")
         if now.armed[0] and not prev.armed[0]:
             ev.append("the first armed clash")
-        for flag, on, off in (
-            ("blockade", "rail transit blockade imposed", "rail transit blockade lifted"),
-            ("border_closed", "border closed", "border reopened"),
-        ):
-            if getattr(now, flag)[0] != getattr(prev, flag)[0]:
-                ev.append(on if getattr(now, flag)[0] else off)
+        if now.fatal[0] and not prev.fatal[0]:
+            ev.append("the first deaths")
         if now.article4[0] and not prev.article4[0]:
-            ev.append("NATO Article 4 consultations")
+            ev.append("Article 4 consultations")
         if now.article5[0] and not prev.article5[0]:
-            ev.append("NATO invokes Article 5")
-        if now.alignment[0] != prev.alignment[0]:
-            ev.append(f"China's alignment: {s.alignment_track[int(now.alignment[0])]}")
+            ev.append("collective defence (Article 5) invoked")
+        if s.alignment is not None and t.aligner >= 0 and now.alignment[0] != prev.alignment[0]:
+            who = label[t.names[t.aligner]]
+            ev.append(f"{who}'s alignment: {s.alignment_track[int(now.alignment[0])]}")
         if not now.alive[0]:
             ev.append("the crisis has reached an end state; the game is over")
         return ev
@@ -308,15 +337,15 @@ class Game:
     def final_state(self) -> dict[str, Any]:
         """The world's state as plain data (to check that a replay ends where the game did)."""
         st = self.model.state
+        t = self.model.tables
         out = {
             "day": int(st.day),
             "rungs": {
                 a: self.scenario.ladder[int(r)].name
-                for a, r in zip(ACTORS, st.rung[0], strict=True)
+                for a, r in zip(t.names, st.rung[0], strict=True)
             },
             "last_moves": {
-                a: self.model.tables.move_names[int(m)]
-                for a, m in zip(ACTORS, st.last_move[0], strict=True)
+                a: t.entry_name[int(e)] for a, e in zip(t.names, st.last[0], strict=True)
             },
             **self.measures(),
             "outcomes": {
@@ -389,11 +418,8 @@ def new_game(
 
 
 def parse_seats(text: str) -> tuple[str, ...]:
-    """``poland,nato`` as a tuple of actor names (checked)."""
+    """``poland,nato`` as a tuple of actor names (checked against the scenario by the game)."""
     seats = tuple(s.strip().lower() for s in text.split(",") if s.strip())
-    for s in seats:
-        if s not in ACTORS:
-            raise UserError(f"--as: unknown actor '{s}'; actors: {', '.join(ACTORS)}")
     if not seats:
         raise UserError("--as needs at least one actor, e.g. --as poland")
     return seats
@@ -445,7 +471,7 @@ def load_game(path: str | Path) -> Game:
     if hashlib.sha256(text.encode()).hexdigest() != sha:
         raise UserError(f"{p}: scenario_sha256: the scenario copy does not match its hash")
     for i, s in enumerate(seats):
-        if not isinstance(s, str) or s not in ACTORS:
+        if not isinstance(s, str) or s not in scenario.actor_names:
             raise UserError(f"{p}: seats[{i}]: expected an actor name, got {s!r:.40}")
     try:
         game = Game(
@@ -503,9 +529,25 @@ def choice_for(seat_policy: Policy, game: Game, seat: str) -> str:
     """The move name a policy picks for a seat in the game's world (e.g. an advice persona)."""
     d = game.decision(seat)
     move = int(np.asarray(seat_policy(d))[0])
-    return game.model.tables.move_names[move]
+    return game.model.tables.entry_name[move]
 
 
-def persona_choice(name: str, game: Game, seat: str) -> str:
-    """The move a named persona would pick for a seat today."""
-    return choice_for(persona(name), game, seat)
+def entry_label(model: EscalationModel, entry: int) -> str:
+    """A menu entry for people: the move's label, with its target (``Threaten -> Belarus``)."""
+    t = model.tables
+    move = t.scenario.moves[t.move_names[int(t.entry_move[entry])]]
+    b = int(t.entry_target[entry])
+    return move.label if b < 0 else f"{move.label} -> {t.scenario.actors[t.names[b]].label}"
+
+
+def in_force(model: EscalationModel) -> list[str]:
+    """The lasting measures in force in the world (replicate 0), as ``Actor: measure``."""
+    t = model.tables
+    s = t.scenario
+    out = []
+    for k in np.flatnonzero(model.state.on[0]):
+        who = s.actors[t.names[int(t.slot_actor[k])]].label
+        b = int(t.slot_target[k])
+        aim = f" ({s.actors[t.names[b]].label})" if b >= 0 else ""
+        out.append(f"{who}: {s.measures[t.slot_measure[k]].label}{aim}")
+    return out

@@ -17,9 +17,9 @@ names a persona, never code to import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class Decision:
         features: (F, R) the actor's view, after fog.
         feature_names: Names of the F features.
         menu: (K,) global move indices of the actor's menu.
-        move_names: (K,) their names.
+        move_names: (K,) their names (``move`` or ``move@target``).
         move_rung: (K,) the rung index each move puts the actor on.
         severity: (K,) the severity of that rung, 0 (lowest rung) to 1 (top of the ladder).
         available: (K, R) which moves may be chosen today.
@@ -106,10 +106,16 @@ class Decision:
         w = np.where(self.available, np.maximum(weights, 0.0), 0.0)
         total = w.sum(axis=0)
         # A world whose weights vanish falls back to the model's own probabilities.
-        w = np.where(total > 0, w, self.probabilities)
-        cdf = np.cumsum(w, axis=0) / w.sum(axis=0)
-        col = (cdf <= self.draw[None, :]).sum(axis=0)
-        return np.minimum(col, len(self.menu) - 1)
+        w = np.where(total > 0, w / np.where(total > 0, total, 1.0), self.probabilities)
+        return _inverse_cdf(w, self.draw)
+
+    def own(self) -> np.ndarray:
+        """(R,) the moves the model itself draws today (bit for bit: same rule, same number)."""
+        return self.menu[self.own_columns()]
+
+    def own_columns(self) -> np.ndarray:
+        """Like :meth:`own`, as (R,) menu columns."""
+        return _inverse_cdf(self.probabilities, self.draw)
 
     def column(self, move: str) -> int:
         """The menu column of a move name (raises UserError for a move not on the menu)."""
@@ -119,6 +125,17 @@ class Decision:
             raise UserError(
                 f"{self.actor} has no move '{move}'; its menu: {', '.join(self.move_names)}"
             ) from None
+
+
+def _inverse_cdf(p: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    # The model's own loop (sim.model.agents.Actor.decide): the same sums in the same order,
+    # so the model's probabilities and its random number give exactly its move.
+    col = np.zeros(p.shape[1], dtype=np.int64)
+    acc = np.zeros(p.shape[1])
+    for k in range(p.shape[0] - 1):
+        acc += p[k]
+        col += acc <= draw
+    return col
 
 
 Policy = Callable[[Decision], np.ndarray]
@@ -134,7 +151,7 @@ def notch(step: int) -> Policy:
     """
 
     def policy(d: Decision) -> np.ndarray:
-        col = d.sample_columns(d.probabilities)
+        col = d.own_columns()
         drawn = d.menu[col]
         target = d.move_rung[col] + step
         there = d.available & (d.move_rung[:, None] == target[None, :])
@@ -191,20 +208,43 @@ def persona(name: str) -> Policy:
         ) from None
 
 
-def resolve_policies(policies: Mapping[str, str | Policy]) -> dict[int, Policy]:
-    """Actor name -> persona name (or a policy object) as actor index -> policy.
+def resolve_policies(
+    policies: Mapping[str, str | Policy] | Mapping[int, Policy],
+    names: Sequence[str] | None = None,
+) -> dict[Any, Policy]:
+    """Actor -> persona name (or a policy object) as actor -> policy.
+
+    Args:
+        policies: Keys are actor names (or indices); values persona names or policies.
+        names: The scenario's actor names: with them, names become indices and an unknown
+            actor is refused here; without them (a model is not at hand yet) names stay and
+            :func:`play_day` resolves them against the model.
 
     Raises:
         UserError: an unknown actor or persona.
     """
-    from sim.scenario.schema import ACTORS
-
-    out: dict[int, Policy] = {}
+    out: dict[Any, Policy] = {}
     for actor, p in policies.items():
-        if actor not in ACTORS:
-            raise UserError(f"unknown actor '{actor}'; actors: {', '.join(ACTORS)}")
-        out[list(ACTORS).index(actor)] = persona(p) if isinstance(p, str) else p
+        key: Any = actor
+        if names is not None and not isinstance(actor, int):
+            key = actor_index(actor, names)
+        out[key] = persona(p) if isinstance(p, str) else p
     return out
+
+
+def actor_index(actor: str | int, names: Sequence[str]) -> int:
+    """An actor's index in the scenario's actor order.
+
+    Raises:
+        UserError: an actor the scenario does not declare.
+    """
+    if isinstance(actor, int):
+        if not 0 <= actor < len(names):
+            raise UserError(f"actor index {actor} out of range (0..{len(names) - 1})")
+        return actor
+    if actor not in names:
+        raise UserError(f"unknown actor '{actor}'; actors: {', '.join(names)}")
+    return list(names).index(actor)
 
 
 def checked(d: Decision, moves: np.ndarray, who: str = "policy") -> np.ndarray:
@@ -230,14 +270,15 @@ def checked(d: Decision, moves: np.ndarray, who: str = "policy") -> np.ndarray:
     return arr
 
 
-def play_day(model: EscalationModel, policies: Mapping[int, Policy]) -> dict[int, np.ndarray]:
-    """Advance the model one day with the given seats played by their policies.
+def play_day(model: EscalationModel, policies: Mapping[Any, Policy]) -> dict[int, np.ndarray]:
+    """Advance the model one day with the given seats (index or name) played by policies.
 
     Returns:
         The moves each policy chose (actor index -> (R,) global move indices).
     """
     chosen = {}
-    for a, pol in policies.items():
+    for key, pol in policies.items():
+        a = actor_index(key, model.tables.names)
         d = Decision.from_model(model, a)
         chosen[a] = checked(d, pol(d), who=getattr(pol, "__name__", "policy"))
     model.step(chosen)
@@ -246,7 +287,7 @@ def play_day(model: EscalationModel, policies: Mapping[int, Policy]) -> dict[int
 
 def play_out(
     model: EscalationModel,
-    policies: Mapping[int, Policy],
+    policies: Mapping[Any, Policy],
     on_day: Callable[[int, dict[int, np.ndarray]], None] | None = None,
 ) -> EscalationModel:
     """Step the model to its end with the given seats played by policies; returns the model."""

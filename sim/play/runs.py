@@ -17,34 +17,44 @@ can be named.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sim.errors import UserError
 
 MODULE = "sim.play.runs"
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def parse_policies(items: Sequence[str]) -> dict[str, str]:
+def parse_policies(items: Sequence[str], names: Sequence[str] | None = None) -> dict[str, str]:
     """``["poland=hawk", ...]`` (or one ``"poland=hawk,nato=dove"``) as actor -> persona.
+
+    Args:
+        items: ``ACTOR=PERSONA`` texts.
+        names: The scenario's actor names, to refuse an actor it does not declare (without
+            them the actor is checked when the run starts).
+
+    Returns:
+        Actor -> persona, sorted by actor name (so equal seats give equal model names).
 
     Raises:
         UserError: a malformed item, an unknown actor or persona, or an actor named twice.
     """
     from sim.play.policy import PERSONAS
-    from sim.scenario.schema import ACTORS
 
     out: dict[str, str] = {}
     for item in items:
         for part in str(item).split(","):
             actor, sep, name = part.strip().partition("=")
             actor, name = actor.strip().lower(), name.strip()
-            if not sep or not actor or not name:
+            if not sep or not _IDENT.match(actor) or not name:
                 raise UserError(
                     f"--policy: expected ACTOR=PERSONA (e.g. poland=hawk), got {part!r}"
                 )
-            if actor not in ACTORS:
-                raise UserError(f"--policy: unknown actor '{actor}'; actors: {', '.join(ACTORS)}")
+            if names is not None and actor not in names:
+                raise UserError(f"--policy: unknown actor '{actor}'; actors: {', '.join(names)}")
             if name not in PERSONAS:
                 raise UserError(
                     f"--policy {actor}=: unknown persona '{name}'; personas: "
@@ -53,7 +63,7 @@ def parse_policies(items: Sequence[str]) -> dict[str, str]:
             if actor in out:
                 raise UserError(f"--policy: {actor} is given twice")
             out[actor] = name
-    return {a: out[a] for a in ACTORS if a in out}
+    return dict(sorted(out.items()))
 
 
 def model_name(policies: Mapping[str, str]) -> str:
@@ -61,15 +71,29 @@ def model_name(policies: Mapping[str, str]) -> str:
     return f"{MODULE}:" + ",".join(f"{a}={p}" for a, p in policies.items())
 
 
-def policy_model(items: Sequence[str] | None, model: str | None = None) -> str | None:
+def policy_model(
+    items: Sequence[str] | None,
+    model: str | None = None,
+    scenario: str | os.PathLike[str] | None = None,
+) -> str | None:
     """The ``model`` reference a run with ``--policy`` items uses (``model`` when none).
+
+    Args:
+        items: ``ACTOR=PERSONA`` texts (``--policy``).
+        model: The ``--model`` given, if any.
+        scenario: The scenario file, to check the actors against the ones it declares.
 
     Raises:
         UserError: both ``--policy`` and ``--model`` given, or a bad ``--policy`` item.
     """
     if not items:
         return model
-    name = model_name(parse_policies(items))
+    names = None
+    if scenario is not None:
+        from sim.scenario.loader import load_scenario
+
+        names = load_scenario(scenario).actor_names
+    name = model_name(parse_policies(items, names))
     if model is not None and model != name:
         raise UserError("give either --policy or --model, not both")
     return name
