@@ -74,7 +74,8 @@ def bench_morris(args: argparse.Namespace) -> None:
         )
         print(
             f"  {o}: mean {noise['mean']:.3f}, top-10 kept {ranking_stability(conv, 10):.0%} "
-            f"between N/2 and N; noise share {noise['noise_share']:.0%}; top 5: {names}"
+            f"between N/2 and N; chance {noise['noise_share']:.0%} of replicate variance, "
+            f"{noise['noise_in_means']:.0%} of point means (split-half); top 5: {names}"
         )
 
 
@@ -112,8 +113,8 @@ def bench_sobol(args: argparse.Namespace) -> None:
         ratio = half / st_max if st_max > 0 else float("nan")
         print(
             f"  {o}: mean {noise['mean']:.3f}; max ST {st_max:.3f}; widest half-width ST "
-            f"{half:.3f}, S1 {half1:.3f} ({ratio:.2f} of max ST); noise in means "
-            f"{noise['noise_in_means']:.0%}; top: {names}"
+            f"{half:.3f}, S1 {half1:.3f} ({ratio:.2f} of max ST); noise in point means "
+            f"{noise['noise_in_means']:.0%} (split-half); top: {names}"
         )
 
 

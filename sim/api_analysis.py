@@ -145,22 +145,22 @@ def _run_design(
     if _TEMPORARY_IN_PROCESS:
         return _run_design_in_process(tree, values, k, seed, folder)
     from sim import api
+    from sim.runner.options import ExecutionOptions
 
-    result = api.run(
+    result = api.run_design(
         tree,
-        seed=seed,
+        values,
+        k,
+        seed,
         out=folder,
-        design=values,
-        replicates_per_point=k,
+        options=ExecutionOptions(**options),
         source=source,
         overrides_record=tuple(overrides),
-        options=options,
-        charts=False,
     )
     return result.outcomes
 
 
-_TEMPORARY_IN_PROCESS = True
+_TEMPORARY_IN_PROCESS = False
 
 
 def _run_design_in_process(
@@ -190,12 +190,15 @@ def _run_design_in_process(
     return out
 
 
-def _resume_design(folder: Path, options: Any) -> pd.DataFrame:
+def _resume_design(folder: Path, options: dict[str, Any]) -> pd.DataFrame:
     if _TEMPORARY_IN_PROCESS:
         raise UserError("resume needs the runner's design runs (not yet available)")
     from sim import api
+    from sim.runner.engine import resume_run
+    from sim.runner.options import ExecutionOptions
 
-    return api.resume(folder, options=options).outcomes
+    resume_run(folder, ExecutionOptions(**options))
+    return api.load_design_run(folder).outcomes
 
 
 def _check_ok(outcomes: pd.DataFrame) -> None:
@@ -384,17 +387,17 @@ def load_sensitivity(folder: str | Path) -> SensitivityResult:
 
 def _read_rows(run_folder: Path) -> pd.DataFrame:
     """The outcomes table of a design run's folder."""
-    if _TEMPORARY_IN_PROCESS:
+    if _TEMPORARY_IN_PROCESS or not (run_folder / "manifest.json").exists():
         return pd.read_parquet(run_folder / "outcomes.parquet")
-    from sim.runner.store import read_outcomes
+    from sim import api
 
-    return read_outcomes(run_folder)
+    return api.load_design_run(run_folder).outcomes
 
 
 def _scenario_of_run(run_folder: Path) -> dict[str, Any]:
     from sim.runner.store import read_manifest
 
-    if _TEMPORARY_IN_PROCESS:
+    if _TEMPORARY_IN_PROCESS or not (run_folder / "manifest.json").exists():
         return dict(json.loads((run_folder / "scenario.json").read_text(encoding="utf-8")))
 
     m = read_manifest(run_folder)

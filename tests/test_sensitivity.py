@@ -272,3 +272,19 @@ def test_same_seed_same_indices_and_every_point_shares_its_replicate_ids(tmp_pat
     unit = pd.read_parquet(tmp_path / "a" / "unit.parquet")
     p = rows.groupby("point")["param.injects[0].probability"].first().to_numpy()
     np.testing.assert_allclose(p, unit["injects[0].probability"].to_numpy(), atol=1e-9)
+
+
+def test_cli_resume_finishes_a_sensitivity_folder_with_the_same_indices(escalation, tmp_path):
+    out = tmp_path / "s"
+    args = ["--method", "morris", "-N", "6", "-k", "8", "--outcome", "staged_incident"]
+    p = escalation("sensitivity", str(TWO), *args, "--out", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    before = (out / "indices.csv").read_text()
+    # What an interrupted run leaves: no final table, no analysis.
+    (out / "run" / "outcomes.parquet").unlink()
+    (out / "indices.csv").unlink()
+    p = escalation("sensitivity", "--resume", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert (out / "indices.csv").read_text() == before
+    p = escalation("sensitivity", str(TWO), "--resume", str(out))
+    assert p.returncode == 2 and "not both" in p.stderr
