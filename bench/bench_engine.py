@@ -11,7 +11,9 @@ Measures, on scenarios/staged_provocation.yaml:
       and the ratio (a)/(b);
   (c) ``escalation run`` end to end (chunks, parquet, summary, charts) at 10,000 and 100,000
       replicates with 1 and 2 workers;
-  (d) peak memory (summed RSS of the run's process tree) at 100,000 and 1,000,000 replicates.
+  (d) peak memory (summed RSS of the run's process tree) at 100,000 and 1,000,000 replicates;
+  (e) with ``--safety``: what the fault checks cost - the work-limit pilot, verifying a folder's
+      files against their manifest records (SHA-256) when loading and resuming, and the lock.
 """
 
 from __future__ import annotations
@@ -104,10 +106,73 @@ def run_cli(n: int, workers: int, charts: bool = True) -> tuple[float, float]:
     return wall, peak
 
 
+def safety(n: int) -> None:
+    """(e): seconds spent on the pilot, on verification when loading/resuming, on the lock."""
+    import pandas as pd
+
+    from sim import api
+    from sim.runner.engine import estimate_work
+    from sim.runner.manifest import RunSpec
+    from sim.runner.options import ExecutionOptions
+    from sim.runner.store import folder_lock, read_manifest, verify_file
+    from sim.scenario import load_scenario
+
+    tree = load_scenario(SCENARIO).model_dump(mode="json", by_alias=True)
+    spec = RunSpec(scenario=tree, seed=1, replicates=n)
+    print(f"(e) fault checks, {n:,} replicates, {SCENARIO.name}")
+    with tempfile.TemporaryDirectory(prefix="bench-safety-") as tmp:
+        folder = Path(tmp) / "run"
+        t0 = time.perf_counter()
+        est = estimate_work(spec, folder, ExecutionOptions())
+        pilot = time.perf_counter() - t0
+        print(
+            f"    work-limit pilot: {pilot:.2f} s (estimate {est.seconds:.1f} s, "
+            f"{est.disk_bytes / 1e6:.1f} MB on {est.workers} workers)"
+        )
+        t0 = time.perf_counter()
+        api.run(SCENARIO, replicates=n, seed=1, out=folder, charts=False, workers=2, yes=True)
+        run_s = time.perf_counter() - t0
+        print(f"    the run itself: {run_s:.2f} s")
+        m = read_manifest(folder)
+        records = [*m.outputs, *(r for c in m.chunks for r in c.files)]
+        size = sum(r.bytes for r in records)
+        t0 = time.perf_counter()
+        for r in records:
+            verify_file(folder, r)
+        check = time.perf_counter() - t0
+        print(
+            f"    verifying every file ({len(records)} files, {size / 1e6:.1f} MB): {check:.3f} s"
+        )
+        t0 = time.perf_counter()
+        api.load_run(folder)
+        load_checked = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pd.read_parquet(folder / "outcomes.parquet")
+        pd.read_csv(folder / "summary.csv")
+        pd.read_parquet(folder / "ladder_occupancy.parquet")
+        pd.read_parquet(folder / "alignment_occupancy.parquet")
+        load_raw = time.perf_counter() - t0
+        print(f"    load_run (verified): {load_checked:.3f} s; the same files unverified: "
+              f"{load_raw:.3f} s")  # fmt: skip
+        t0 = time.perf_counter()
+        api.resume(folder)
+        print(f"    --resume of the complete folder (verifies, then nothing to do): "
+              f"{time.perf_counter() - t0:.3f} s")  # fmt: skip
+        t0 = time.perf_counter()
+        for _ in range(100):
+            with folder_lock(folder):
+                pass
+        print(f"    take and release the folder lock: {(time.perf_counter() - t0) * 10:.2f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    ap.add_argument("--safety", action="store_true", help="only (e): the fault checks' costs")
     args = ap.parse_args()
+    if args.safety:
+        safety(100_000 if not args.quick else 20_000)
+        return
     from sim.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)

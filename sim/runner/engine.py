@@ -379,8 +379,8 @@ def new_manifest(spec: RunSpec, command: tuple[str, ...] | None) -> Manifest:
 PILOT_MIN_REPLICATES = 10_000
 """Runs of at least this many replicates are estimated by a pilot before they start."""
 
-PILOT_REPLICATES = 200
-"""Replicates the pilot runs (in this process; its rows are not kept)."""
+PILOT_REPLICATES = 400
+"""Replicates the pilot runs (in this process, as 100 and then 400; its rows are not kept)."""
 
 DEFAULT_MAX_SECONDS = 12 * 3600.0
 """Work limit on estimated wall time (``--yes`` overrides; env ``ESCALATION_MAX_SECONDS``)."""
@@ -459,6 +459,8 @@ def estimate_work(
     n = spec.replicates if spec.precision is None else spec.max_replicates
     n = int(n or DEFAULT_MAX_REPLICATES)
     _, _, text = canonical_scenario(spec.scenario)
+    resolve_model(spec.model)  # imported before timing: the import is paid once per worker
+    run_chunk(ChunkTask(0, 0, 1, spec.seed, text, False, spec.model))  # warm up
     if spec.design is not None and design is not None:
         k = spec.design.replicates_per_point
         pts = max(1, min(len(design), PILOT_REPLICATES // k))
@@ -467,13 +469,25 @@ def estimate_work(
             design_columns=spec.design.columns, design_values=design[:pts],
             replicates_per_point=k,
         )  # fmt: skip
+        t0 = time.perf_counter()
+        result = run_chunk(task)
+        per_rep, per_chunk = (time.perf_counter() - t0) / max(1, task.size), 0.0
     else:
+        # Two sizes separate the cost per replicate from the cost per chunk (a chunk steps
+        # every day however few worlds it holds), which one small pilot would mix up.
+        small = ChunkTask(0, 0, min(n, PILOT_REPLICATES // 4), spec.seed, text, False, spec.model)
+        t0 = time.perf_counter()
+        run_chunk(small)
+        t_small = time.perf_counter() - t0
         task = ChunkTask(0, 0, min(n, PILOT_REPLICATES), spec.seed, text, False, spec.model)
-    resolve_model(spec.model)  # imported before timing: the import is paid once per worker
-    run_chunk(ChunkTask(0, 0, 1, spec.seed, text, False, spec.model))  # warm up
-    t0 = time.perf_counter()
-    result = run_chunk(task)
-    per_rep = (time.perf_counter() - t0) / max(1, task.size)
+        t0 = time.perf_counter()
+        result = run_chunk(task)
+        t_large = time.perf_counter() - t0
+        extra = task.size - small.size
+        per_rep = t_large / task.size
+        if extra > 0:
+            per_rep = max((t_large - t_small) / extra, 0.2 * per_rep)
+        per_chunk = max(0.0, t_large - per_rep * task.size)
     out = result.outcomes
     half = max(1, len(out) // 2)
     full, part = len(parquet_bytes(out)), len(parquet_bytes(out.iloc[:half]))
@@ -490,7 +504,7 @@ def estimate_work(
         workers=workers,
         seconds_per_replicate=per_rep,
         bytes_per_replicate=2 * marginal,
-        seconds=per_rep * n / workers,
+        seconds=(per_rep * n + per_chunk * chunks) / workers,
         disk_bytes=disk,
         free_bytes=_free_bytes(folder),
     )
@@ -548,7 +562,7 @@ def check_work(
             raise WorkLimitExceeded(
                 f"{n:,} replicates would take about {_duration(estimate.seconds)} on "
                 f"{estimate.workers} worker(s) and write about {_size(estimate.disk_bytes)} "
-                f"(from a {PILOT_REPLICATES}-replicate pilot), beyond {' and '.join(over)}; "
+                f"(from a pilot of {PILOT_REPLICATES} replicates), beyond {' and '.join(over)}; "
                 "ask for fewer replicates, or add --yes to start anyway"
             )
     per_unit = spec.design.replicates_per_point if spec.design is not None else 1
