@@ -9,7 +9,8 @@ when the box holds fewer than ``mass_min`` of all worlds. Each step is a candida
 *coverage* (the share of all worlds with the outcome that lie inside) and density; the
 trade-off between the two is the peeling trajectory. Pasting is not done.
 
-A box is then chosen (the best coverage x density with at least ``min_coverage``), restrictions that add less
+A box is then chosen (the best coverage x density with at least ``min_coverage``);
+restrictions that the data cannot tell from chance (quasi-p-value above 0.05) or that add less
 than ``prune`` to its density are dropped, so the rule reads short, and the rule is said in
 words. With ``boxes > 1`` the worlds inside a box are removed and the search repeats
 (covering). Functions here take data (a parameter table and a 0/1 outcome), never a model.
