@@ -57,11 +57,13 @@ class Control:
 
     @property
     def label(self) -> str:
-        """A short label: ``poland.resolve``, ``staged_evidence_quality``, ``threaten.cost``."""
+        """A short label: ``poland.resolve``, ``poland.close_border.bias``, ``threaten.cost``."""
         parts = self.path.split(".")
         if parts[0] == "actors":
-            return ".".join(parts[1:2] + parts[-1:])
-        return ".".join(parts[-2:]) if len(parts) > 2 else parts[-1]
+            # actors.poland.motives.close_border.bias -> poland.close_border.bias
+            kept = [p for p in parts[1:] if p not in ("motives", "attribution")]
+            return ".".join(kept)
+        return ".".join(parts[-2:]) if len(parts) > 2 else self.path
 
 
 def controls(scenario: Scenario) -> list[Control]:
