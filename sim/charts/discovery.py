@@ -31,7 +31,11 @@ def tradeoff_chart(result: Any, ax: Axes | None = None) -> Figure:
         s=14,
         gid="trajectory",
     )
-    fig.colorbar(sc, ax=ax, label="parameters restricted")
+    from matplotlib.ticker import MaxNLocator
+
+    bar = fig.colorbar(sc, ax=ax, label="parameters restricted")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
     if not result.boxes.empty:
         b = result.boxes.iloc[0]
         ax.scatter(
