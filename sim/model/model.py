@@ -348,6 +348,9 @@ class EscalationModel(mesa.Model):
         h = dispute.acts(self, choice, accident, measures.militarized_starts(self, started))
         dispute.record(self, day, h)
         st.max_rung = np.maximum(st.max_rung, np.where(alive, st.rung.max(axis=1), 0))
+        st.ever_on |= st.on
+        np.maximum(st.pair_max, st.aimed_rung * alive[:, None, None], out=st.pair_max)
+        np.maximum(st.actor_max, st.rung * alive[:, None], out=st.actor_max)
         st.days = np.where(alive, day, st.days)
         st.day = day
         end_states.stop_absorbed(st, t)

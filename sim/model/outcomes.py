@@ -19,6 +19,7 @@ import pandas as pd
 from sim.model.mechanisms.end_states import classify
 from sim.model.state import CAUSES, NONE, WorldState
 from sim.model.tables import Tables
+from sim.scenario.schema import DeclaredOutcome
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
@@ -81,19 +82,9 @@ def alignment_max(st: WorldState, t: Tables) -> np.ndarray:
     return st.max_alignment.copy()
 
 
-def escalates(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether the aligning actor reached its escalation level (alignment.escalation_level)."""
-    return st.max_alignment >= t.escalation_level
-
-
 def escalation_day(st: WorldState, t: Tables) -> Any:
     """First day the aligning actor stood at or above its escalation level; <NA> if never."""
     return _optional_day(st.escalation_day)
-
-
-def blockade(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether transit was blocked at any time."""
-    return st.blockade_ever.copy()
 
 
 def blockade_days(st: WorldState, t: Tables) -> np.ndarray:
@@ -118,16 +109,6 @@ def blames_blockade_on(st: WorldState, t: Tables) -> np.ndarray:
     return np.where(st.blockade_ever, np.where(blame > 0.5, blockader, transit), "none").astype(
         object
     )
-
-
-def article4(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether Article 4 consultations were held."""
-    return st.article4.copy()
-
-
-def article5(st: WorldState, t: Tables) -> np.ndarray:
-    """Whether collective defence (Article 5) was invoked."""
-    return st.article5.copy()
 
 
 def end_state(st: WorldState, t: Tables) -> np.ndarray:
@@ -188,6 +169,26 @@ def dispute_initiator(st: WorldState, t: Tables) -> np.ndarray:
     return names[np.where(st.initiator >= 0, st.initiator, len(t.names))]
 
 
+def _declared(d: DeclaredOutcome, t: Tables) -> Metric:
+    s = t.scenario
+    if d.track_at_least is not None:
+        level = s.alignment_index(d.track_at_least)
+        return lambda st, t: st.max_alignment >= level
+    if d.measure_used is not None:
+        ks = [k for k, m in enumerate(t.slot_measure) if m == d.measure_used]
+        return lambda st, t: (
+            st.ever_on[:, ks].any(axis=1) if ks else np.zeros(len(st.alive), dtype=bool)
+        )
+    if d.max_rung_between is not None:
+        a, b = (t.names.index(x) for x in d.max_rung_between)
+        rung = s.rung_index(d.at_least or "")
+        return lambda st, t: np.maximum(st.pair_max[:, a, b], st.pair_max[:, b, a]) >= rung
+    assert d.rung_reached is not None
+    a = t.names.index(d.rung_reached.actor)
+    rung = s.rung_index(d.rung_reached.rung)
+    return lambda st, t: st.actor_max[:, a] >= rung
+
+
 def metrics(t: Tables) -> dict[str, Metric]:
     """Every outcome column of a scenario, in column order."""
     out: dict[str, Metric] = {
@@ -203,21 +204,17 @@ def metrics(t: Tables) -> dict[str, Metric]:
         who = t.names[t.aligner]
         out[f"{who}_alignment_final"] = alignment_final
         out[f"{who}_alignment_max"] = alignment_max
-        out[f"{who}_escalates"] = escalates
         out[f"{who}_escalation_day"] = escalation_day
     if t.shipper >= 0 and "transit_blockade" in t.kind_slots:
         ks = t.kind_slots["transit_blockade"]
-        out["blockade"] = blockade
         out["blockade_days"] = blockade_days
         out[f"{t.names[t.shipper]}_blockade_cost_musd"] = _cost_of(t.shipper)
         for a in sorted({int(t.slot_actor[k]) for k in ks}):
             out[f"{t.names[a]}_blockade_cost_musd"] = _cost_of(a)
         out[f"{t.names[t.transit_state]}_blockade_cost_musd"] = _cost_of(t.transit_state)
         out[f"{t.names[t.shipper]}_blames_blockade_on"] = blames_blockade_on
-    if "consultations" in t.kind_slots:
-        out["article4"] = article4
-    if "collective_defence" in t.kind_slots:
-        out["article5"] = article5
+    for name, d in t.scenario.outcomes.declared.items():
+        out[name] = _declared(d, t)
     out["end_state"] = end_state
     neutral = [at.index for at in t.actors if at.side == 0 and not at.knows_truth]
     for a in neutral:

@@ -30,6 +30,9 @@ class WorldState:
     move_rung: np.ndarray  # (R, N) int: rung of yesterday's daily move alone
     aimed_rung: np.ndarray  # (R, N, N) int: [a, b] the rung of what a aims at b
     on: np.ndarray  # (R, S) bool: measure slots in force
+    ever_on: np.ndarray  # (R, S) bool: measure slots in force at some time
+    pair_max: np.ndarray  # (R, N, N) int: highest rung a ever aimed at b
+    actor_max: np.ndarray  # (R, N) int: highest posture of each actor
     force: np.ndarray  # (R, N, N) int: [a, b] last day a used force against b, NONE if never
     attacked_rung: np.ndarray  # (R, N) int: highest rung of force used against each actor
     used: np.ndarray  # (R, M) bool: once-only moves already made
@@ -91,6 +94,9 @@ class WorldState:
             move_rung=move_rung,
             aimed_rung=np.zeros((n, na, na), dtype=np.int64),
             on=on,
+            ever_on=on.copy(),
+            pair_max=np.zeros((n, na, na), dtype=np.int64),
+            actor_max=np.zeros((n, na), dtype=np.int64),
             force=np.full((n, na, na), NONE, dtype=np.int64),
             attacked_rung=np.full((n, na), NONE, dtype=np.int64),
             used=np.zeros((n, len(t.move_names)), dtype=bool),
@@ -134,6 +140,8 @@ class WorldState:
         )
         st.refresh_postures(t)
         st.max_rung = st.rung.max(axis=1)
+        st.pair_max = st.aimed_rung.copy()
+        st.actor_max = st.rung.copy()
         return st
 
     def refresh_postures(self, t: Tables) -> None:

@@ -33,6 +33,15 @@ def uncertain_parameters(scenario: Scenario) -> dict[str, Param]:
     return {k: v for k, v in declared_parameters(scenario).items() if is_uncertain(v)}
 
 
+def stream_path(path: str, actors: Mapping[str, int]) -> str:
+    """A parameter's path with every actor name replaced by the actor's position.
+
+    The random stream of a parameter is keyed by this form, so that renaming the actors of a
+    scenario (and nothing else) leaves every draw unchanged.
+    """
+    return ".".join(f"@{actors[part]}" if part in actors else part for part in path.split("."))
+
+
 def parameter_table(
     scenario: Scenario,
     seed: int,
@@ -58,10 +67,12 @@ def parameter_table(
     ids = np.asarray(replicate_ids, dtype=np.int64)
     declared = declared_parameters(scenario)
     streams = Streams(seed, ids)
+    actors = {name: i for i, name in enumerate(scenario.actors)}
     table: dict[str, np.ndarray] = {}
     for path, p in declared.items():
         if is_uncertain(p):
-            table[path] = sample(p, streams.open_uniform(0, _PARAM_ACTOR, "param:" + path))
+            purpose = "param:" + stream_path(path, actors)
+            table[path] = sample(p, streams.open_uniform(0, _PARAM_ACTOR, purpose))
         else:
             table[path] = sample(p, np.zeros(len(ids)))
     for path, value in (given or {}).items():

@@ -464,36 +464,29 @@ class Economy(_Node):
     """The transit corridor as a stock of blocked cargo, rerouting, and who pays."""
 
     corridor_value_musd_per_day: NonNegative = Field(
-        0.0,
-        description="cargo value moved along the corridor per day, million USD"
+        0.0, description="cargo value moved along the corridor per day, million USD"
     )
     share_through_crossing: Unit = Field(
-        0.0,
-        description="share of it that passes the crossing a blockade stops"
+        0.0, description="share of it that passes the crossing a blockade stops"
     )
     reroute_max: Unit = Field(
         0.0,
-        description="share of blocked cargo that can eventually go by sea or the Middle Corridor"
+        description="share of blocked cargo that can eventually go by sea or the Middle Corridor",
     )
     reroute_days: Positive = Field(
-        30.0,
-        description="days for rerouting to reach about two thirds of reroute_max"
+        30.0, description="days for rerouting to reach about two thirds of reroute_max"
     )
     holding_cost_per_day: Unit = Field(
-        0.0,
-        description="shipper's cost per day of a unit of stranded cargo value (delay, storage)"
+        0.0, description="shipper's cost per day of a unit of stranded cargo value (delay, storage)"
     )
     reroute_premium: Unit = Field(
-        0.0,
-        description="shipper's extra cost of a unit of rerouted cargo value (longer, dearer)"
+        0.0, description="shipper's extra cost of a unit of rerouted cargo value (longer, dearer)"
     )
     blockader_fee_share: Unit = Field(
-        0.0,
-        description="share of blocked cargo value the blockading state loses in fees and trade"
+        0.0, description="share of blocked cargo value the blockading state loses in fees and trade"
     )
     transit_fee_share: Unit = Field(
-        0.0,
-        description="share of blocked cargo value the transit state loses in fees"
+        0.0, description="share of blocked cargo value the transit state loses in fees"
     )
     sanctions_musd_per_day: NonNegative = Field(
         0.0, description="cost per day of sanctions to the sanctioned actor, million USD"
@@ -598,10 +591,43 @@ class EndState(_Node):
     absorbing: bool = Field(False, description="a world that reaches it stops stepping")
 
 
+class DeclaredOutcome(_Node):
+    """A yes/no outcome declared by the scenario; write exactly one test (with ``at_least``
+    for ``max_rung_between``)."""
+
+    description: str = ""
+    track_at_least: str | None = Field(
+        None, description="the aligning actor reached this level of its track at some time"
+    )
+    measure_used: str | None = Field(
+        None, description="this lasting measure was in force at some time (any holder, target)"
+    )
+    max_rung_between: tuple[ActorName, ActorName] | None = Field(
+        None, description="what either of two actors aimed at the other reached ``at_least``"
+    )
+    rung_reached: RungAtLeast | None = Field(
+        None, description="this actor's posture reached this rung at some time"
+    )
+    at_least: str | None = Field(None, description="the rung for max_rung_between")
+
+    def model_post_init(self, _ctx: Any) -> None:
+        tests = ("track_at_least", "measure_used", "max_rung_between", "rung_reached")
+        n = sum(getattr(self, k) is not None for k in tests)
+        if n != 1:
+            raise ValueError("a declared outcome needs exactly one of: " + ", ".join(tests))
+        if (self.max_rung_between is None) != (self.at_least is None):
+            raise ValueError("max_rung_between and at_least go together")
+
+
 class Outcomes(_Node):
-    """Which rungs the headline outcomes refer to."""
+    """Which rungs the built-in outcomes refer to, and the outcomes the scenario declares."""
 
     armed_incident_rung: str = Field(description="rung at or above which force was used")
+    declared: dict[Identifier, DeclaredOutcome] = Field(
+        default_factory=dict,
+        description="named yes/no outcomes, each a column of the outcomes table (the headline "
+        "outcomes of the shipped scenarios: china_escalates, blockade, article4, article5)",
+    )
 
 
 class Scenario(_Node):
@@ -922,6 +948,23 @@ def cross_check(s: Scenario) -> list[Problem]:
             if v is not None:
                 need("rung", v, rungs, ("end_states", i, key))
     need("rung", s.outcomes.armed_incident_rung, rungs, ("outcomes", "armed_incident_rung"))
+    for name, d in s.outcomes.declared.items():
+        base = ("outcomes", "declared", name)
+        if d.track_at_least is not None:
+            if s.alignment is None:
+                out.append(Problem((*base, "track_at_least"), "no alignment track is declared"))
+            else:
+                need("alignment level", d.track_at_least, levels, (*base, "track_at_least"))
+        if d.measure_used is not None:
+            need("measure", d.measure_used, list(s.measures), (*base, "measure_used"))
+        if d.max_rung_between is not None:
+            for i, who in enumerate(d.max_rung_between):
+                actor_ref(who, (*base, "max_rung_between", i))
+        if d.at_least is not None:
+            need("rung", d.at_least, rungs, (*base, "at_least"))
+        if d.rung_reached is not None:
+            actor_ref(d.rung_reached.actor, (*base, "rung_reached", "actor"))
+            need("rung", d.rung_reached.rung, rungs, (*base, "rung_reached", "rung"))
     return out
 
 
