@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import numpy as np
 import pexpect
@@ -94,12 +95,16 @@ def test_a_tampered_or_broken_log_is_one_line_and_exit_2(tmp_path, escalation):
     }
     for name, text in cases.items():
         (tmp_path / name).write_text(text)
+    # Two through the installed command (a separate process, as a user runs it) ...
+    for name in ("notjson.json", "move.json"):
         r = escalation("play", "--replay", str(tmp_path / name))
         assert r.returncode == 2, (name, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert name in r.stderr
-    for args in (
+    # ... the rest through the same entry function in this process (a second each saved).
+    bad = [["play", "--replay", str(tmp_path / name)] for name in cases]
+    bad += [
         ["play", SCENARIO, "--as", "atlantis"],
         ["play", SCENARIO],
         ["play", SCENARIO, "--as", "poland", "--seed", "-1"],
@@ -107,10 +112,31 @@ def test_a_tampered_or_broken_log_is_one_line_and_exit_2(tmp_path, escalation):
         ["play", SCENARIO, "--as", "poland,poland"],
         ["play", "--replay", "game.json", "--as", "poland"],
         ["play", "--replay", str(tmp_path / "missing.json")],
-    ):
-        r = escalation(*args)
-        assert r.returncode == 2, args
-        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    ]
+    for args in bad:
+        code, err = _main(*args)
+        assert code == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1, err
+        if args[1] == "--replay" and len(args) == 3:
+            assert Path(args[2]).name in err
+
+
+def _main(*args: str) -> tuple[int, str]:
+    """``sim.cli.main`` in this process, from the repository root: (exit status, stderr)."""
+    import contextlib
+    import io
+
+    from sim.cli import main
+
+    err = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(list(args))
+    finally:
+        os.chdir(cwd)
+    return code, err.getvalue()
 
 
 def test_a_seat_replaces_only_its_own_draw():

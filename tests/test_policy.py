@@ -147,7 +147,10 @@ def test_run_policy_through_the_cli_moves_outcomes_its_way(escalation, tmp_path)
         table = pd.read_csv(out / "comparison.csv")
         assert ((table.ci_low > 0) | (table.ci_high < 0)).any(), name  # paired: a real change
 
-    for bad in ("poland", "poland=berserker", "atlantis=hawk"):
-        r = escalation("run", str(SCENARIO), "-n", "10", "--policy", bad, "-o", str(tmp_path / "x"))
-        assert r.returncode == 2, (bad, r.stderr)
-        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    r = escalation("run", str(SCENARIO), "-n", "10", "--policy", "atlantis=hawk")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    from tests.test_play import _main
+
+    for bad in ("poland", "poland=berserker", "poland=hawk,poland=dove"):
+        code, err = _main("run", str(SCENARIO), "-n", "10", "--policy", bad, "-o", str(tmp_path))
+        assert code == 2 and len(err.strip().splitlines()) == 1, (bad, err)
