@@ -33,8 +33,6 @@ END_STATES: tuple[str, ...] = (
 
 KNOWN_CATEGORIES: Mapping[str, tuple[str, ...]] = {
     "end_state": END_STATES,
-    "china_blames_incident_on": ("west", "east", "none"),
-    "china_blames_blockade_on": ("poland", "belarus", "none"),
 }
 """Categories every summary lists for these text outcomes, even when a run never saw them.
 
@@ -372,6 +370,8 @@ def _as_float(column: pd.Series) -> np.ndarray:
 def _categories_for(name: str, columns: Sequence[pd.Series]) -> list[object]:
     """Known categories of ``name`` first, then every other value that occurs, sorted."""
     known: list[object] = list(KNOWN_CATEGORIES.get(name, ()))
+    if name.endswith("_blames_incident_on"):  # the audience's blame, whoever the audience is
+        known = ["west", "east", "none"]
     for column in columns:
         if isinstance(column.dtype, pd.CategoricalDtype):
             known += [c for c in column.cat.categories if c not in known]

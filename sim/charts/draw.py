@@ -34,7 +34,7 @@ def draw_all(
         outcomes: one row per replicate.
         summary: :func:`sim.analysis.stats.summarize` of ``outcomes``.
         occupancy: ladder counts ``(days+1, actors, rungs)``.
-        alignment_occupancy: China's alignment counts ``(days+1, levels)``. Only used when
+        alignment_occupancy: the alignment track's counts ``(days+1, levels)``. Only used when
             ``outcomes`` lacks the alignment columns; the outcomes also give the highest level.
         rung_names: ladder rungs, lowest first.
         level_names: China's alignment track, neutral first.
@@ -49,7 +49,7 @@ def draw_all(
     """
     if actor_names is None:
         actor_names = [f"actor {i}" for i in range(np.asarray(occupancy).shape[1])]
-    has_alignment = {"china_alignment_max", "china_alignment_final"} & set(outcomes.columns)
+    has_alignment = any(str(c).endswith(("_alignment_max", "_alignment_final")) for c in outcomes)
     alignment_data = outcomes if has_alignment else alignment_occupancy
     figures = {
         "probabilities": probabilities_chart(summary, info),

@@ -21,7 +21,6 @@ from sim.charts.common import RunInfo, day_label, figure_of, name_label, new_fig
 
 FAN_COLOR = "#4c72b0"
 HEATMAP_CMAP = "YlOrRd"
-_ACTOR_LABELS = {"nato": "NATO"}
 
 # Half the height of a band around the rungs it spans: a rung is a category one unit tall, so a
 # band covering rungs 3..5 is drawn from 2.6 to 5.4 and stays visible when it covers one rung.
@@ -29,8 +28,8 @@ _BAND_PAD = 0.4
 
 
 def actor_label(name: str) -> str:
-    """``belarus`` -> ``Belarus``, ``nato`` -> ``NATO``."""
-    return _ACTOR_LABELS.get(name, name_label(name).capitalize())
+    """``belarus`` -> ``Belarus``; a name of four letters or fewer is an acronym (``NATO``)."""
+    return name.upper() if len(name) <= 4 else name_label(name).capitalize()
 
 
 def fan_quantiles(counts: np.ndarray) -> dict[str, np.ndarray]:

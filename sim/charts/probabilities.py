@@ -218,9 +218,10 @@ def end_state_chart(
 
 
 _ALIGNMENT_SERIES = (
-    ("china_alignment_max", "highest level reached", "#c44e52"),
-    ("china_alignment_final", "level on the last day", "#8c8c8c"),
+    ("_alignment_max", "highest level reached", "#c44e52"),
+    ("_alignment_final", "level on the last day", "#8c8c8c"),
 )
+"""Column suffixes of the aligning actor's outcomes (``<actor>_alignment_max``, ...)."""
 
 
 def alignment_chart(
@@ -230,7 +231,7 @@ def alignment_chart(
     ax: Axes | None = None,
     *,
     confidence: float = 0.95,
-    title: str = "How far does China align with Minsk and Moscow?",
+    title: str = "How far does the aligning actor move along its track?",
 ) -> Figure:
     """Distribution of China's alignment level with Wilson intervals, neutral at the bottom.
 
@@ -253,14 +254,14 @@ def alignment_chart(
     series: list[tuple[str, str, pd.DataFrame]] = []
     if isinstance(data, pd.DataFrame):
         ok = data.loc[~failed_mask(data)]
-        for column, label, color in _ALIGNMENT_SERIES:
-            if column in ok.columns:
+        for suffix, label, color in _ALIGNMENT_SERIES:
+            for column in [c for c in ok.columns if str(c).endswith(suffix)][:1]:
                 values = pd.to_numeric(ok[column]).dropna().astype(int)
                 if not values.isin(levels).all():
                     raise ValueError(f"{column} has values outside 0..{len(levels) - 1}")
                 series.append((label, color, category_shares(values, levels, confidence)))
         if not series:
-            raise ValueError("the outcomes table has no china_alignment_max/_final column")
+            raise ValueError("the outcomes table has no <actor>_alignment_max/_final column")
     else:
         counts = np.asarray(data)
         last = counts[-1] if counts.ndim == 2 else counts
@@ -290,7 +291,7 @@ def alignment_chart(
     ax.set_yticks(np.arange(len(levels)), labels=[name_label(n) for n in level_names])
     ax.set_xlim(0.0, 1.0)
     ax.set_xlabel(_probability_label(confidence))
-    ax.set_ylabel("China's alignment level")
+    ax.set_ylabel("alignment level")
     ax.set_title(title, loc="left", fontweight="bold")
     ax.grid(axis="x", color="0.9")
     ax.set_axisbelow(True)
