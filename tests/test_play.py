@@ -198,3 +198,24 @@ def test_whatif_runs_through_the_runner_and_equals_the_branch_on_any_executor():
     fn = resolve_model(name)
     out = fn(game.scenario, game.seed, np.arange(50))
     assert (out.outcomes["days"] >= game.day).all()
+
+
+def test_hot_seat_in_a_terminal(tmp_path):
+    log = tmp_path / "hot.json"
+    child = _spawn("play", SCENARIO, "--as", "poland,nato", "--seed", "4", "--log", str(log))
+    for seat, prompt in (("Poland", "poland> "), ("NATO", "nato> ")):
+        child.expect(rf"Day 1 \(.*\) - {seat}'s seat")
+        child.expect(prompt)
+        child.sendline("model")
+    child.expect(r"Day 1 \(.*\) played: Poland chose .*; NATO chose ")
+    child.expect(r"Day 2 \(.*\) - Poland's seat")
+    child.expect("poland> ")
+    child.sendline("undo")
+    child.expect(r"undone: back to the end of day 0")
+    child.expect("poland> ")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    data = json.loads(log.read_text())
+    assert data["seats"] == ["poland", "nato"] and data["days"] == []
