@@ -48,7 +48,7 @@ def _start_path() -> Path:
 
 @solara.component
 def WorldPanel(model: ExplorerModel) -> None:
-    """Day, each actor's rung, lasting measures, China's alignment and the day's story."""
+    """Day, each actor's rung, lasting measures, the alignment and the day's story."""
     update_counter.get()
     s = model.scenario_spec
     with solara.Card(f"One world of '{s.name}'"):

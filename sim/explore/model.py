@@ -34,16 +34,6 @@ from sim.scenario.schema import Scenario
 MC_REPLICATES = 2000
 """Replicates per side of the explorer's Monte Carlo."""
 
-HEADLINE = (
-    "armed_incident",
-    "staged_incident",
-    "blockade",
-    "china_escalates",
-    "article4",
-    "article5",
-)
-"""Outcomes drawn as bars (probabilities), before the end-state shares."""
-
 
 @dataclass(frozen=True)
 class Control:
@@ -275,8 +265,7 @@ def monte_carlo(settings: Settings, replicates: int = MC_REPLICATES) -> MonteCar
     a_est, a_low, a_high = (_column(a.summary, k) for k in ("estimate", "ci_low", "ci_high"))
     b_est, b_low, b_high = (_column(b.summary, k) for k in ("estimate", "ci_low", "ci_high"))
     diff, d_low, d_high = (_column(table, k) for k in ("difference", "ci_low", "ci_high"))
-    names = [o for o in HEADLINE if o in a_est]
-    names += [o for o in a_est if o.startswith("end_state=")]
+    names = bar_outcomes(a.summary)
     rows = pd.DataFrame(
         {
             "outcome": names,
@@ -335,6 +324,16 @@ def _mtime(path: Path) -> float:
         return Path(path).stat().st_mtime
     except OSError:
         return 0.0
+
+
+def bar_outcomes(summary: pd.DataFrame) -> list[str]:
+    """The outcomes drawn as bars: the scenario's yes/no outcomes, then the end-state shares.
+
+    Read from the summary (whatever the scenario declares), in its order; other categorical
+    shares (who initiated, whom China blames) stay in the runner's tables.
+    """
+    rows = summary[summary["kind"] == "probability"]["outcome"].astype(str).tolist()
+    return [o for o in rows if "=" not in o] + [o for o in rows if o.startswith("end_state=")]
 
 
 def _column(table: pd.DataFrame, column: str) -> dict[str, float]:
