@@ -1,14 +1,15 @@
 """Fuzzing the command line and scenario files: whatever comes in, no traceback comes out.
 
 Hypothesis generates scenario trees (the resolved base scenario with one or two parts replaced
-by hostile values, removed, or its YAML text cut and garbled) and command lines (the run,
-compare, plot, replay, validate and show commands with options drawn from hostile values). Each
+by hostile values, removed, or its YAML text cut and garbled), results folders whose manifest
+was tampered with the same way, and command lines (the run, compare, plot, replay, validate and
+show commands with options drawn from hostile values). Each
 goes through ``sim.cli.main``, the function the installed ``escalation`` command calls; it may
 succeed or refuse with an exit status (0, 1, 2 or argparse's 2), but any other exception - a
 traceback for the user - fails the test with the input that caused it.
 
 Bounded in time: each test stops generating new cases after its budget (``FUZZ_SECONDS``,
-default 25 s each), so the file takes about a minute in CI. Runs are derandomized (the same
+default 20 s each), so the file takes about a minute in CI. Runs are derandomized (the same
 cases every time, from the test source) so a failure reproduces.
 """
 
@@ -32,7 +33,7 @@ from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "base.yaml"
-BUDGET = float(os.environ.get("FUZZ_SECONDS", "25"))
+BUDGET = float(os.environ.get("FUZZ_SECONDS", "20"))
 FUZZ = settings(
     max_examples=400,
     deadline=None,
@@ -265,3 +266,54 @@ def test_command_lines_never_give_a_traceback(
     # The finished run the fuzz kept reading and resuming is unchanged.
     assert json.loads((done_run / "manifest.json").read_text())["outputs"] == before
     assert budget_cli.cases > 20
+
+
+@pytest.fixture(scope="module")
+def budget_folder() -> Budget:
+    return Budget(BUDGET)
+
+
+def test_tampered_results_folders_never_give_a_traceback(
+    tmp_path: Path, done_run: Path, budget_folder: Budget, capsys
+):
+    # A results folder is untrusted input: its manifest, edited anywhere, must be refused or
+    # used, never crash the reader (plot, load, compare) or a resume.
+    m = json.loads((done_run / "manifest.json").read_text())
+    paths = [p for p in _paths(m) if p]
+    counter = iter(range(10**9))
+
+    @FUZZ
+    @given(
+        edits=st.lists(
+            st.tuples(st.sampled_from(paths), hostile_values, st.booleans()), min_size=1, max_size=2
+        ),
+        cut=st.one_of(st.none(), st.floats(0, 1)),
+    )
+    def check(edits, cut) -> None:
+        if budget_folder.spent():
+            return
+        folder = tmp_path / f"f{next(counter)}"
+        import shutil
+
+        shutil.copytree(done_run, folder)
+        tree = copy.deepcopy(m)
+        for path, value, delete in edits:
+            with contextlib.suppress(KeyError, IndexError, TypeError):
+                _set(tree, path, value, delete)
+        try:
+            text = json.dumps(tree, allow_nan=True)
+        except (TypeError, ValueError):
+            return
+        if cut is not None:
+            text = text[: int(cut * len(text))]
+        (folder / "manifest.json").write_text(text)
+        # compare reads the folder as plot does (load_run), without the 10-s chart drawing.
+        cmp = ["compare", str(folder), str(done_run), "--no-charts", "-o", str(folder / "cmp")]
+        for argv in (cmp, ["run", "--resume", str(folder), "--quiet"]):
+            assert _call(argv) in (0, 1, 2), argv
+        capsys.readouterr()
+        shutil.rmtree(folder, ignore_errors=True)
+        budget_folder.cases += 1
+
+    check()
+    assert budget_folder.cases >= 20, budget_folder.cases
