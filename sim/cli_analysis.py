@@ -236,7 +236,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                 if args.out
                 else _default_out("sensitivity", args.scenario, f"{args.method}-seed{seed}")
             )
-            result = api_analysis.sensitivity(
+            result = _with_resume_hint(out)(api_analysis.sensitivity)(
                 args.scenario,
                 outcomes=args.outcome or ["armed_incident"],
                 method=args.method,
@@ -256,6 +256,26 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def _pct(x: float) -> str:
     return "n/a" if x != x else f"{x:.0%}"
+
+
+def _with_resume_hint(folder: Path) -> Any:
+    """Wrap a call so that Ctrl-C says how to finish the folder (then exits 130 as usual)."""
+
+    def wrap(fn: Any) -> Any:
+        def call(*a: Any, **kw: Any) -> Any:
+            try:
+                return fn(*a, **kw)
+            except KeyboardInterrupt:
+                if (folder / "analysis.json").exists():
+                    print(
+                        f"stopped; to finish it: escalation sensitivity --resume {folder}",
+                        file=sys.stderr,
+                    )
+                raise
+
+        return call
+
+    return wrap
 
 
 def _g(x: float) -> str:

@@ -288,3 +288,36 @@ def test_cli_resume_finishes_a_sensitivity_folder_with_the_same_indices(escalati
     assert (out / "indices.csv").read_text() == before
     p = escalation("sensitivity", str(TWO), "--resume", str(out))
     assert p.returncode == 2 and "not both" in p.stderr
+
+
+def test_cli_interrupted_sensitivity_says_how_to_resume_and_resumes(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "s"
+    exe = Path(sys.executable).parent / "escalation"
+    args = [str(exe), "sensitivity", str(TWO), "--method", "morris", "-N", "30", "-k", "32"]
+    args += ["--outcome", "staged_incident", "--out", str(out), "--quiet", "--workers", "1"]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not (out / "run" / "manifest.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the design finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert f"escalation sensitivity --resume {out}" in err
+    assert not (out / "indices.csv").exists()
+    p = subprocess.run(
+        [str(exe), "sensitivity", "--resume", str(out), "--quiet"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    ranked = pd.read_csv(out / "indices.csv").sort_values("rank")["factor"].tolist()
+    assert set(ranked[:2]) == {"injects[0].probability", "injects[1].probability"}

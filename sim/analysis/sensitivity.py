@@ -319,6 +319,8 @@ def scenario_factors(
                 continue
             fixed.append(Factor(path, "fixed", category_of(path), a, b, v))
     out = FactorSet(tuple(factors + fixed), tuple(skipped))
+    if not out.factors and include is not None:
+        raise UserError(f"--include {' '.join(include)}: matched no parameter to vary")
     if not out.factors:
         what = "uncertain parameters" if screen_fixed is None else "parameters"
         hint = "" if screen_fixed is not None else "; add --screen-fixed 20% to vary fixed numbers"
