@@ -10,7 +10,15 @@ Layout of a run folder::
     ladder_occupancy.parquet      day, actor, rung, count (long)    } chunk is done, only
     alignment_occupancy.parquet   day, level, count (long)          } from the chunk files
     summary.csv                   outcome, estimate, ci_low, ci_high, n, kind
-    charts/*.png, charts/*.svg    the standard charts (unless --no-charts)
+    design.parquet                a design run's parameter values, one row per design point
+    charts/*.png, charts/*.svg    the standard charts, drawn by sim.api after the tables
+    .lock                         held (flock) by the one process writing the folder
+
+Verification. Every write returns a :class:`~sim.runner.manifest.FileRecord` (size, SHA-256,
+rows) that the manifest keeps; every read (:func:`verify_file`, :func:`read_table`,
+:func:`read_array`) checks the file against its record first and names the file, with the
+command that rebuilds it, when it does not match. Nothing read from a folder is imported,
+executed or unpickled (``.npy`` files are read with ``allow_pickle=False``).
 
 Determinism. Every file except ``manifest.json`` is a pure function of (resolved scenario, seed,
 replicate ids): chunk files hold a chunk's deterministic result, and the final files are built
@@ -25,7 +33,9 @@ completed, the command line, how it was executed (executor, workers), how long i
 list of resumptions.
 
 Every write goes to a temporary file in the same folder first and is moved into place with
-:func:`os.replace`, which is atomic: a killed run leaves whole files or none.
+:func:`os.replace`, which is atomic: a killed run leaves whole files or none. A write that
+fails (permissions, read-only disk, no space, not a folder) is a :class:`StorageError`: one
+line naming the path, the reason and what to do.
 """
 
 from __future__ import annotations
