@@ -625,6 +625,11 @@ def folder_kind(folder: Path) -> str:
     """
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder")
+    if (folder / "manifest.json").exists() and (folder.parent / "analysis.json").exists():
+        raise UserError(
+            f"{folder}: the design run of an analysis; report its folder instead: "
+            f"escalation report {folder.parent}"
+        )
     for name, kind in KIND_FILES:
         if (folder / name).exists():
             if kind is None:
