@@ -85,10 +85,14 @@ class EscalationModel(mesa.Model):
         # Mesa wraps ``step`` in its own argument-less, time-advancing function; keep that and
         # hand outside moves (a player's, a policy's) to our step through ``_chosen``.
         self._chosen: Mapping[int, np.ndarray] | None = None
+        self._switches: Mapping[int, np.ndarray] | None = None
         mesa_step = self.step
 
-        def step(chosen: Mapping[int, np.ndarray] | None = None) -> None:
-            self._chosen = chosen
+        def step(
+            chosen: Mapping[int, np.ndarray] | None = None,
+            switches: Mapping[int, np.ndarray] | None = None,
+        ) -> None:
+            self._chosen, self._switches = chosen, switches
             mesa_step()
 
         self.step = step  # type: ignore[method-assign]
@@ -142,7 +146,11 @@ class EscalationModel(mesa.Model):
         """The last day simulated (0 before the first step)."""
         return self.state.day
 
-    def step(self, chosen: Mapping[int, np.ndarray] | None = None) -> None:
+    def step(
+        self,
+        chosen: Mapping[int, np.ndarray] | None = None,
+        switches: Mapping[int, np.ndarray] | None = None,
+    ) -> None:
         """Advance every world by one day.
 
         Args:
@@ -150,9 +158,15 @@ class EscalationModel(mesa.Model):
                 (R,) global menu-entry ids replacing the entry that actor drew today. They are
                 applied after every actor has drawn (so the others' random numbers are
                 unchanged); injects that force a move still do.
+            switches: Lasting-measure decisions made outside the model: actor index -> (R, K)
+                bool, one column per slot of that actor (``tables.actors[a].measures.ids``),
+                True to switch the slot today (start it if off, end it if on and endable).
+                They replace that actor's own review for the day.
         """
         if chosen is None:
             chosen, self._chosen = self._chosen, None
+        if switches is None:
+            switches, self._switches = self._switches, None
         t = self.state.day + 1
         st = self.state
         forced, fired = injects.fire(self, t)
@@ -163,6 +177,8 @@ class EscalationModel(mesa.Model):
             agent.review(view, t)
         if self.alignment is not None:
             self.alignment.review(views[self.alignment.actor], t)
+        for a, flips in (switches or {}).items():
+            self.switch[:, self.tables.actors[a].measures.ids] = np.asarray(flips, dtype=bool)
         for a, entries in (chosen or {}).items():
             self.pending[:, a] = entries
             if self.trace is not None:
