@@ -169,13 +169,20 @@ class Actor(mesa.Agent):
         if m.trace is not None:
             m.trace.record_choice(day, self.index, view, u, p, chosen)
 
-    def review(self, view: View, day: int) -> None:
-        """Reconsider each lasting measure this actor may hold; writes the model's switches."""
+    def measure_probabilities(
+        self, view: View, day: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(K, R) utilities, switch probabilities and switchability of this actor's measures.
+
+        One row per slot of ``table.measures`` (nothing drawn or changed). The probability is
+        today's chance that the actor's own review switches the slot: P(start) for a slot that
+        is off and whose requires hold, P(end) for one in force that is endable, else 0.
+        ``switchable`` says where a switch would take effect (startable, or in force and
+        endable).
+        """
         m = self.model
         at = self.table
         ch = at.measures
-        if not len(ch.ids):
-            return
         st = m.state
         t = m.tables
         if self._slots is None:
@@ -196,10 +203,27 @@ class Actor(mesa.Agent):
         review = m.params["dynamics.measure_review"][None, :]
         p_start = review / (1.0 + np.exp(np.minimum(start, 700.0)))
         p_end = review / (1.0 + np.exp(np.minimum(end, 700.0)))
-        p = np.where(on, np.where(t.slot_endable[ch.ids][:, None], p_end, 0.0), p_start)
+        endable = t.slot_endable[ch.ids][:, None]
+        p = np.where(on, np.where(endable, p_end, 0.0), p_start)
         p = np.where(on | can_start, p, 0.0)
-        draws = np.stack([m.streams.uniform(day, self.index, f"measure:{k}") for k in ch.ids])
-        flip = draws < p
+        switchable = np.where(on, endable, can_start)
+        return u, p, switchable
+
+    def measure_draws(self, day: int) -> np.ndarray:
+        """(K, R) the uniform numbers this actor's review of its measures uses on ``day``."""
+        m = self.model
+        return np.stack(
+            [m.streams.uniform(day, self.index, f"measure:{k}") for k in self.table.measures.ids]
+        )
+
+    def review(self, view: View, day: int) -> None:
+        """Reconsider each lasting measure this actor may hold; writes the model's switches."""
+        m = self.model
+        ch = self.table.measures
+        if not len(ch.ids):
+            return
+        u, p, _ = self.measure_probabilities(view, day)
+        flip = self.measure_draws(day) < p
         m.switch[:, ch.ids] = flip.T
         if m.trace is not None:
             m.trace.record_review(day, self.index, u, p, flip)
