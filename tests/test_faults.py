@@ -406,6 +406,9 @@ def test_exit_status_is_1_when_all_or_too_many_replicates_fail(tmp_path: Path):
     line = proc.stderr.strip().splitlines()[-1]  # after the per-chunk failure notes
     assert "30 of 30 replicates failed (every replicate failed)" in line
     assert "RuntimeError: broken model" in line and "outcomes.parquet" in line
+    # Resuming the folder does not turn it into a success.
+    again = cli("run", "--resume", tmp_path / "all", "--model", "test_runner:fails_always")
+    assert again.returncode == 1 and "30 of 30 replicates failed" in again.stderr
     some = [*common, "-n", 120, "--model", "test_runner:fails_on_some"]  # 3 fail: 13, 110, 111
     limits = (("2", 1), ("3", 0), ("3%", 0), ("2%", 1))  # 3 of 120 is 2.5%
     procs = [start("run", *some, "--max-failed", k, "-o", tmp_path / f"m{i}") for i, (k, _) in

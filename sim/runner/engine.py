@@ -828,6 +828,8 @@ def _execute_inner(folder: Path, manifest: Manifest, options: ExecutionOptions) 
     if manifest.tables_complete:
         bad = _outputs_ok(folder, manifest)
         if not bad:
+            failed_n, total_n = int(manifest.failed_replicates or 0), int(manifest.replicates or 0)
+            _check_failures(folder, manifest, options, failed_n, total_n)
             return RunReport(
                 folder,
                 manifest,
