@@ -1,11 +1,23 @@
 """The Python interface: run a scenario, compare two, load a finished run.
 
->>> from sim.api import run, compare
+>>> from sim.api import run, compare, run_design
 >>> r = run("scenarios/staged_provocation.yaml", replicates=2000)   # doctest: +SKIP
 >>> r.summary.head()                                                  # doctest: +SKIP
 >>> figs = r.plot()                                                   # doctest: +SKIP
 >>> c = compare("scenarios/baseline.yaml", "scenarios/staged_provocation.yaml")  # doctest: +SKIP
 >>> c.table                                                           # doctest: +SKIP
+>>> d = run_design("scenarios/base.yaml", table, replicates_per_point=200)  # doctest: +SKIP
+>>> d.outcomes.groupby("point")["armed_incident"].mean()              # doctest: +SKIP
+
+What to run is given by the arguments (scenario, replicates, seed, overrides, precision); how
+to run it by one :class:`~sim.runner.options.ExecutionOptions` (``options=``), or by its field
+names as keywords (``run(path, workers=2, scheduler="tcp://...")``). A parameter design runs
+with :func:`run_design`: every row of a table of parameter values on the same replicates
+``0 .. K-1`` (common random numbers), chunked, resumable and on any executor like a run.
+
+The runner writes tables; the charts are drawn here (:func:`draw_charts`, ``RunResult.plot``)
+from the saved, verified tables, and recorded in the manifest, so a folder is complete only
+when every promised chart is there.
 
 ``out=None`` keeps nothing on disk: the run goes through a temporary folder (so its numbers come
 from exactly the code path of a saved run) that is deleted before :func:`run` returns. With
