@@ -15,6 +15,13 @@ DEFAULT_WHATIF = 1000
 HELP = """Commands (at any point):
   <number> or <move>   choose that move for this seat today
   model                let the model choose this seat's move today (its own rule and draw)
+  measures             this seat's lasting measures: in force or not, what can be switched
+                       today and the model's advice (the chance its own review switches each)
+  measure start <m>    start a lasting measure today, with the day's move (<m>: its number
+  measure end <m>      in the measures table or its name, e.g. rail_blockade@belarus); end one
+  measure model        switch today what the model's own review would (its own draw)
+  measure clear        take back today's measure decisions
+                       Measures you do not touch stay as they are: the seat decides them.
   whatif [N] [PERSONA] what happens from here? N worlds branched from today (default 1000),
                        every actor played by the model, or your seats by a persona
                        (hawk, dove, tit_for_tat)
@@ -33,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "play",
         help="play a game: take an actor's seat and choose its moves day by day",
         description="A terminal game of one world of a scenario. Each day every seat sees what "
-        "its actor can see (fog applies) and the model's advice, and chooses a move; the other "
+        "its actor can see (fog applies) and the model's advice, and chooses a move, and may "
+        "start or end its lasting measures ('measure start rail_blockade@belarus'); the other "
         "actors act by the model. Ask 'whatif' at any point for a Monte Carlo of what happens "
         "from here. The game log (every choice, the seed, the scenario, versions) is JSON and "
         "replays exactly with --replay; 'escalation replay --log LOG' tells its story.",
@@ -102,9 +110,11 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
     console.print("Type 'help' for the commands.")
     while not game.over:
         day_moves: dict[str, str] = {}
+        day_switches: dict[str, dict[str, list[str]]] = {}
         restart = False
         for seat in game.seats:
             _show_day(console, game, seat)
+            pending = day_switches.setdefault(seat, {"start": [], "end": []})
             while seat not in day_moves:
                 try:
                     line = console.input(f"[bold]{seat}>[/bold] ").strip()
@@ -116,7 +126,7 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
                     console.print()
                     _save(console, game, log_path)
                     raise
-                result = _command(console, game, seat, line, log_path)
+                result = _command(console, game, seat, line, log_path, pending)
                 if result == "quit":
                     _save(console, game, log_path)
                     return 0
@@ -129,10 +139,11 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
                 break
         if restart or len(day_moves) < len(game.seats):
             continue
-        game.play(day_moves)
+        game.play(day_moves, day_switches)
         events = game.public_events()
         chose = "; ".join(
-            f"{game.label(x)} chose {game.move_label(x, m)}" for x, m in day_moves.items()
+            f"{game.label(x)} chose {game.move_label(x, m)}" + _switch_text(day_switches.get(x))
+            for x, m in day_moves.items()
         )
         console.print(f"[bold]Day {game.day} ({game.date(game.day)}) played:[/bold] {chose}.")
         for e in events:
@@ -143,12 +154,36 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
     return 0
 
 
-def _command(console: Any, game: Any, seat: str, line: str, log_path: Path) -> str | None:
-    """Handle one line; returns a chosen move name, 'quit', 'undo' or None."""
+def _switch_text(switches: dict[str, list[str]] | None) -> str:
+    if not switches:
+        return ""
+    parts = [f"starts {x}" for x in switches.get("start", [])]
+    parts += [f"ends {x}" for x in switches.get("end", [])]
+    return f" and {', '.join(parts)}" if parts else ""
+
+
+def _command(
+    console: Any,
+    game: Any,
+    seat: str,
+    line: str,
+    log_path: Path,
+    pending: dict[str, list[str]] | None = None,
+) -> str | None:
+    """Handle one line; returns a chosen move name, 'quit', 'undo' or None.
+
+    ``pending`` holds the seat's measure decisions for today (``measure start/end``).
+    """
     words = line.split()
     if not words:
         return None
     head = words[0].lower()
+    if head == "measures":
+        _show_measures(console, game, seat, pending)
+        return None
+    if head == "measure":
+        _measure(console, game, seat, words[1:], pending if pending is not None else {})
+        return None
     menu = game.menu(seat)
     avail = menu[menu.available].reset_index(drop=True)
     if head.isdigit():
@@ -220,6 +255,80 @@ def _show_day(console: Any, game: Any, seat: str) -> None:
             f"{row.probability:.2f}",
         )
     console.print(table)
+    _show_measures(console, game, seat)
+
+
+def _measure(
+    console: Any, game: Any, seat: str, words: list[str], pending: dict[str, list[str]]
+) -> None:
+    """``measure start|end <m>``, ``measure model``, ``measure clear``: today's switches."""
+    verb = words[0].lower() if words else ""
+    if verb == "clear" and len(words) == 1:
+        pending["start"], pending["end"] = [], []
+        console.print("today's measure decisions taken back: every measure stays as it is")
+        return
+    if verb == "model" and len(words) == 1:
+        own = game.model_switches(seat)
+        pending["start"], pending["end"] = list(own["start"]), list(own["end"])
+        console.print(f"the model's own review today:{_switch_text(own) or ' no switch'}")
+        return
+    if verb not in ("start", "end") or len(words) != 2:
+        console.print(
+            "usage: measure start <m> | measure end <m> | measure model | measure clear "
+            "(<m>: a number from 'measures' or a name such as rail_blockade@belarus)"
+        )
+        return
+    table = game.measure_table(seat)
+    name = words[1]
+    if name.isdigit():
+        i = int(name)
+        if not 1 <= i <= len(table):
+            console.print(f"choose a measure 1..{len(table)}, or type 'measures'")
+            return
+        name = str(table.measure[i - 1])
+    trial = {"start": list(pending.get("start", [])), "end": list(pending.get("end", []))}
+    for key in trial:
+        trial[key] = [x for x in trial[key] if x != name]
+    trial[verb].append(name)
+    try:
+        game.check_switches(seat, trial)
+    except UserError as e:
+        console.print(str(e))
+        return
+    pending["start"], pending["end"] = trial["start"], trial["end"]
+    label = str(table.set_index("measure").label[name])
+    console.print(f"today {game.label(seat)} will {verb}: {label} ({name}); now choose the move")
+
+
+def _show_measures(
+    console: Any, game: Any, seat: str, pending: dict[str, list[str]] | None = None
+) -> None:
+    from rich.table import Table
+
+    table = game.measure_table(seat)
+    if not len(table):
+        console.print(f"{game.label(seat)} holds no lasting measures in this scenario")
+        return
+    label = game.label(seat)
+    out = Table(
+        title=f"{label}'s lasting measures (model p: the chance its own review switches it today)",
+        title_justify="left",
+    )
+    for col in ("#", "measure", "in force", "today", "utility", "model p"):
+        out.add_column(col, justify="right" if col in ("#", "utility", "model p") else "left")
+    pending = pending or {}
+    for i, row in table.iterrows():
+        today = "start" if row.measure in pending.get("start", []) else ""
+        today = "end" if row.measure in pending.get("end", []) else today
+        out.add_row(
+            str(int(str(i)) + 1),
+            f"{row.label} ({row.measure})",
+            "yes" if row.in_force else "no",
+            f"will {today}" if today else (f"can {row.can}" if row.can else "-"),
+            f"{row.utility:.2f}",
+            f"{row.probability:.3f}",
+        )
+    console.print(out)
 
 
 def _show_world(console: Any, game: Any, seat: str) -> None:

@@ -60,7 +60,7 @@ def test_play_as_poland_in_a_terminal_then_the_log_replays(tmp_path, escalation)
     assert child.exitstatus == 0
 
     data = json.loads(log.read_text())
-    assert data["format"] == "escalation-game/1"
+    assert data["format"] == "escalation-game/2"
     assert data["seed"] == 11 and data["seats"] == ["poland"]
     assert [d["moves"]["poland"] for d in data["days"]] == chosen
     assert data["final"]["day"] == 3 and data["final"]["last_moves"]["poland"] == chosen[-1]
@@ -193,8 +193,8 @@ def test_whatif_runs_through_the_runner_and_equals_the_branch_on_any_executor():
         )
     # The branch is named by data only: the same game's choices give the same function name,
     # and the name rebuilds the same world in a fresh lookup.
-    name = branch_name(game.replicate, game.seats, game.moves)
-    assert name == branch_name(game.replicate, game.seats, list(game.moves))
+    name = branch_name(game.replicate, game.seats, game.moves, None, game.switches)
+    assert name == branch_name(game.replicate, game.seats, list(game.moves), {}, game.switches)
     fn = resolve_model(name)
     out = fn(game.scenario, game.seed, np.arange(50))
     assert (out.outcomes["days"] >= game.day).all()

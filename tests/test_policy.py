@@ -9,7 +9,16 @@ import pytest
 from sim.analysis.stats import compare_paired, mean_interval
 from sim.errors import UserError
 from sim.model import EscalationModel, run_replicates
-from sim.play.policy import PERSONAS, Decision, persona, play_out, resolve_policies
+from sim.play.policy import (
+    PERSONAS,
+    Decision,
+    Plan,
+    decide,
+    persona,
+    play_day,
+    play_out,
+    resolve_policies,
+)
 from sim.scenario import load_scenario
 from tests.conftest import REPO
 
@@ -47,6 +56,28 @@ def test_the_models_own_rule_through_the_interface_is_bit_identical(scenario):
     model = EscalationModel(scenario, seed=3, replicate_ids=ids)
     play_out(model, {a: (lambda d: d.own()) for a in range(model.tables.n_actors)})
     pd.testing.assert_frame_equal(model.outcomes(), own)
+    # ... and with every actor's lasting measures decided through the interface too.
+    model = EscalationModel(scenario, seed=3, replicate_ids=ids)
+    seats = {a: (lambda d: Plan(d.own(), d.own_switches())) for a in range(model.tables.n_actors)}
+    play_out(model, seats)
+    pd.testing.assert_frame_equal(model.outcomes(), own)
+    model = EscalationModel(scenario, seed=3, replicate_ids=ids)
+    play_out(model, {POLAND: lambda d: Plan(None, d.own_switches())})
+    pd.testing.assert_frame_equal(model.outcomes(), own)
+
+
+def test_measure_advice_is_the_models_own_review(scenario):
+    """A decision's measure probabilities and draws are the ones the model's review uses."""
+    model = EscalationModel(scenario, seed=8, replicate_ids=[0, 1, 2, 3], trace=True)
+    for _ in range(5):
+        d = Decision.from_model(model, POLAND)
+        model.step()
+        rec = model.trace.reviews[(d.day, POLAND)]
+        np.testing.assert_array_equal(rec["p"], d.measure_probabilities.T)
+        np.testing.assert_array_equal(rec["utilities"], d.measure_utilities.T)
+        np.testing.assert_array_equal(rec["flip"], d.own_switches())
+    assert "rail_blockade@belarus" in d.measure_names
+    assert not (d.measure_probabilities > 0)[~d.measure_switchable].any()
 
 
 def test_advice_changes_nothing_and_matches_the_trace(scenario):
@@ -82,6 +113,78 @@ def test_a_persona_moves_its_seat_in_its_direction(scenario, name, sign):
     b = run_replicates(scenario, 4, ids, policies={"poland": name}).outcomes
     table = compare_paired(a, b)
     assert ((table.ci_low > 0) | (table.ci_high < 0)).any()
+    # Its lasting measures go its way too: the hawk blockades more, the dove less (paired).
+    lo, hi = mean_interval(b.blockade_days.astype(float) - a.blockade_days.astype(float))
+    assert (lo > 0) if sign > 0 else (hi < 0), (name, "blockade_days", lo, hi)
+    assert (b.blockade.mean() > a.blockade.mean()) if sign > 0 else (b.blockade.sum() == 0)
+
+
+def test_hawk_never_ends_and_dove_never_starts_a_measure(scenario):
+    model = EscalationModel(scenario, seed=2, replicate_ids=np.arange(200), collect=False)
+    slots = model.tables.actors[POLAND].measures.ids
+    pressure = [
+        j
+        for j, k in enumerate(slots)
+        if model.tables.slot_kind[k] in ("deploy_forces", "close_border", "transit_blockade")
+    ]
+    for _ in range(10):
+        before = model.state.on[:, slots].copy()
+        d = Decision.from_model(model, POLAND)
+        play_day(model, {POLAND: persona("hawk")})
+        after = model.state.on[:, slots]
+        alive = model.state.alive[:, None]
+        assert not (before & ~after & alive).any()  # nothing ended
+        # Every pressure measure that could start did.
+        could = d.measure_switchable.T[:, pressure] & ~before[:, pressure] & alive
+        assert after[:, pressure][could].all()
+    model = EscalationModel(scenario, seed=2, replicate_ids=np.arange(200), collect=False)
+    for _ in range(10):
+        before = model.state.on[:, slots].copy()
+        d = Decision.from_model(model, POLAND)
+        play_day(model, {POLAND: persona("dove")})
+        after = model.state.on[:, slots]
+        alive = model.state.alive[:, None]
+        assert not (~before & after).any()  # nothing started
+        assert not (after & d.measure_switchable.T & alive).any()  # every endable one ended
+
+
+def test_tit_for_tat_mirrors_the_deployments_facing_it(scenario):
+    model = EscalationModel(scenario, seed=6, replicate_ids=np.arange(300), collect=False)
+    tft = persona("tit_for_tat")
+    t = model.tables
+    mirrored = 0
+    for _ in range(10):
+        d = Decision.from_model(model, POLAND)
+        plan = tft(d)
+        own = d.own_switches()
+        for j, k in enumerate(d.mirror):
+            if k < 0:
+                np.testing.assert_array_equal(plan.switches[:, j], own[:, j])
+                continue
+            assert t.slot_kind[k] == d.measure_kinds[j]
+            assert t.slot_actor[k] == t.slot_target[d.measure_slots[j]]
+            assert t.slot_target[k] == POLAND
+            want = d.measure_switchable[j] & (d.world_on[k] != d.measure_on[j])
+            np.testing.assert_array_equal(plan.switches[:, j], want)
+            mirrored += 1
+        model.step(*(x for x in decide(model, {POLAND: tft})))
+    assert mirrored  # some slot of Poland's has a counterpart aimed back
+
+
+def test_the_explorers_persona_seat_decides_measures_through_the_interface():
+    """The explorer's world with poland=hawk equals the model stepped by play_day with hawk."""
+    from sim.explore.model import ExplorerModel, Settings
+
+    settings = Settings(SCENARIO, seed=5, policies={"poland": "hawk"})
+    world = ExplorerModel(settings)
+    model = EscalationModel(load_scenario(SCENARIO), seed=5, replicate_ids=[0], collect=False)
+    for _ in range(10):
+        world.step()
+        play_day(model, {POLAND: persona("hawk")})
+    assert np.array_equal(world.state.on, model.state.on)
+    assert np.array_equal(world.state.last, model.state.last)
+    rail = model.tables.slot_name.index("rail_blockade@belarus")
+    assert world.state.on[0, rail]
 
 
 def test_tit_for_tat_answers_in_kind(scenario):
@@ -89,7 +192,7 @@ def test_tit_for_tat_answers_in_kind(scenario):
     tft = persona("tit_for_tat")
     for _ in range(8):
         d = Decision.from_model(model, POLAND)
-        moves = tft(d)
+        moves = tft(d).moves
         cols = np.array([list(d.menu).index(int(m)) for m in moves])
         gap = np.abs(d.severity[cols] - d.feature("threat"))
         best = np.where(d.available, np.abs(d.severity[:, None] - d.feature("threat")), np.inf)
@@ -108,6 +211,21 @@ def test_external_policies_are_checked(scenario):
         play_out(model, {POLAND: unavailable})
     with pytest.raises(UserError, match="move indices"):
         play_out(model, {POLAND: lambda d: np.zeros(5)})
+
+    def starts_the_impossible(d):
+        flips = d.hold()
+        flips[:, d.measure_names.index("article4")] = True  # not endable once started
+        return Plan(d.own(), flips)
+
+    with pytest.raises(UserError, match="measure switches"):
+        play_out(model, {POLAND: lambda d: Plan(d.own(), np.zeros((2, 1), dtype=bool))})
+    # Article 4 requested (through the model's hook) cannot be ended by a policy afterwards.
+    model2 = EscalationModel(scenario, seed=1, replicate_ids=[0, 1])
+    request = np.zeros((2, len(_names(model2))), dtype=bool)
+    request[:, _names(model2).index("article4")] = True
+    model2.step(switches={POLAND: request})
+    with pytest.raises(UserError, match="cannot end 'article4'"):
+        play_out(model2, {POLAND: starts_the_impossible})
     with pytest.raises(UserError, match="unknown persona"):
         persona("berserker")
     with pytest.raises(UserError, match="unknown actor"):
@@ -154,3 +272,8 @@ def test_run_policy_through_the_cli_moves_outcomes_its_way(escalation, tmp_path)
     for bad in ("poland", "poland=berserker", "poland=hawk,poland=dove"):
         code, err = _main("run", str(SCENARIO), "-n", "10", "--policy", bad, "-o", str(tmp_path))
         assert code == 2 and len(err.strip().splitlines()) == 1, (bad, err)
+
+
+def _names(model):
+    t = model.tables
+    return [t.slot_name[int(k)] for k in t.actors[POLAND].measures.ids]

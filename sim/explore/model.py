@@ -146,17 +146,22 @@ class ExplorerModel(EscalationModel):
         )
         self.seat_policies = resolve_policies(settings.policies, self.tables.names)
 
-    def step(self, chosen: Mapping[int, np.ndarray] | None = None) -> None:
-        """Advance the world one day; seats with a persona are played by it."""
-        from sim.play.policy import Decision, checked
+    def step(
+        self,
+        chosen: Mapping[int, np.ndarray] | None = None,
+        switches: Mapping[int, np.ndarray] | None = None,
+    ) -> None:
+        """Advance the world one day; seats with a persona are played by it (moves and measures)."""
+        from sim.play.policy import decide
 
         moves = dict(chosen or self._chosen or {})
-        self._chosen = None
-        for a, policy in self.seat_policies.items():
-            if a not in moves:
-                d = Decision.from_model(self, a)
-                moves[a] = checked(d, policy(d))
-        super().step(moves or None)
+        flips = dict(switches or self._switches or {})
+        self._chosen = self._switches = None
+        seats = {a: p for a, p in self.seat_policies.items() if a not in moves and a not in flips}
+        more_moves, more_flips = decide(self, seats)
+        moves.update(more_moves)
+        flips.update(more_flips)
+        super().step(moves or None, flips or None)
 
 
 def scenario_files(folder: str | os.PathLike[str]) -> list[Path]:

@@ -1,15 +1,18 @@
 """A game: one world of a scenario, some actors' seats taken by people (or policies).
 
 Each day every seat sees what its actor can see (the model's features, fog included) and the
-model's own advice, and picks a move; the other actors act by the model; then all of the day's
-moves apply at once, as in any model step. The game is kept as the list of choices made, so
+model's own advice, and picks a move; it may also start or end any of its actor's lasting
+measures (forces to a border, a border closure, a blockade, Article 4 ...), and the measures it
+does not touch stay as they are (a person decides them, not the model's review). The other
+actors act by the model; then all of the day's moves and switches apply at once, as in any
+model step. The game is kept as the list of choices made, so
 
 * **undo** rebuilds the world from day 0 with one day fewer (one world for 60 days costs a few
   milliseconds);
 * the **game log** (scenario, seed, replicate, seats, every choice, versions) is data only and
   replays bit-exactly: every random number is a pure function of (seed, replicate, day, actor,
-  purpose), and a seat's choice replaces that actor's drawn move without touching the others'
-  draws (``EscalationModel.step(chosen)``);
+  purpose), and a seat's choice replaces that actor's drawn move and its measure review without
+  touching the others' draws (``EscalationModel.step(chosen, switches)``);
 * **what happens from here?** is a Monte Carlo of new worlds branched from the current state
   (``start=``) with this world's parameter values, every actor played by the model (or the seats
   by a persona). It runs through the runner of ``escalation run`` (:func:`sim.api.run`): the
@@ -32,11 +35,14 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.model.model import EscalationModel
-from sim.play.policy import Decision, Policy
+from sim.play.policy import Decision, Plan, Policy
 from sim.scenario.schema import Scenario
 
-GAME_FORMAT = "escalation-game/1"
-"""The ``format`` field of a game log."""
+GAME_FORMAT = "escalation-game/2"
+"""The ``format`` field of a game log (``/2``: seats decide their lasting measures)."""
+
+OLD_FORMATS = ("escalation-game/1",)
+"""Logs of games in which the model's own review decided the seats' measures; they replay so."""
 
 PUBLIC_FEATURES = (
     "threat",
@@ -73,6 +79,11 @@ class Game:
         source: The scenario file, for the record.
         overrides: ``--set`` overrides applied to it, for the record.
         moves: One entry per day played: seat -> move name.
+        switches: One entry per day played: seat -> ``{"start": [slot, ...], "end": [...]}``,
+            the lasting measures the seat started and ended that day (slot names as in
+            ``measure_table``).
+        seat_measures: True: the seats decide their measures (untouched ones are held); False
+            (logs of format ``escalation-game/1``): the model's own review decides them.
     """
 
     scenario: Scenario
@@ -82,6 +93,8 @@ class Game:
     source: str | None = None
     overrides: tuple[str, ...] = ()
     moves: list[dict[str, str]] = field(default_factory=list)
+    switches: list[dict[str, dict[str, list[str]]]] = field(default_factory=list)
+    seat_measures: bool = True
 
     def __post_init__(self) -> None:
         if not self.seats:
@@ -105,11 +118,14 @@ class Game:
             trace=True,
             collect=False,
         )
-        for day_moves in self.moves:
-            self._step(day_moves)
+        for i, day_moves in enumerate(self.moves):
+            self._step(day_moves, self.switches[i] if i < len(self.switches) else {})
 
-    def _step(self, day_moves: Mapping[str, str]) -> None:
+    def _step(
+        self, day_moves: Mapping[str, str], day_switches: Mapping[str, Mapping[str, Any]]
+    ) -> None:
         chosen = {}
+        flips = {}
         for seat in self.seats:
             d = self.decision(seat)
             col = d.column(day_moves[seat])
@@ -118,7 +134,11 @@ class Game:
                     f"day {d.day}: '{day_moves[seat]}' is not available to {seat} today"
                 )
             chosen[d.actor_index] = d.menu[[col]]
-        self.model.step(chosen)
+            if self.seat_measures:
+                flips[d.actor_index] = _flips(d, day_switches.get(seat) or {})
+            elif any((day_switches.get(seat) or {}).values()):
+                raise UserError(f"day {d.day}: this game's measures are the model's own review")
+        self.model.step(chosen, flips or None)
 
     @property
     def day(self) -> int:
@@ -161,6 +181,52 @@ class Game:
                 "probability": d.probabilities[:, 0],
             }
         )
+
+    def measure_table(self, seat: str) -> pd.DataFrame:
+        """The seat's lasting measures for the next day.
+
+        Columns: ``measure`` (slot name, e.g. ``rail_blockade@belarus``), ``label``,
+        ``in_force``, ``can`` (``start``, ``end`` or ``""`` when no switch is possible today),
+        ``utility`` (the model's, of holding it one more day) and ``probability`` (that the
+        model's own review would switch it today).
+        """
+        d = self.decision(seat)
+        t = self.model.tables
+        s = self.scenario
+        labels = []
+        for k in d.measure_slots:
+            b = int(t.slot_target[k])
+            aim = f" -> {s.actors[t.names[b]].label}" if b >= 0 else ""
+            labels.append(s.measures[t.slot_measure[int(k)]].label + aim)
+        on = d.measure_on[:, 0] if len(d.measure_slots) else np.zeros(0, dtype=bool)
+        ok = d.measure_switchable[:, 0] if len(d.measure_slots) else on
+        return pd.DataFrame(
+            {
+                "measure": d.measure_names,
+                "label": labels,
+                "in_force": on.astype(bool),
+                "can": [
+                    ("end" if o else "start") if k else "" for o, k in zip(on, ok, strict=True)
+                ],
+                "utility": d.measure_utilities[:, 0] if len(on) else np.zeros(0),
+                "probability": d.measure_probabilities[:, 0] if len(on) else np.zeros(0),
+            }
+        )
+
+    def model_switches(self, seat: str) -> dict[str, list[str]]:
+        """What the model's own review would start and end for the seat today (its own draw)."""
+        d = self.decision(seat)
+        flip = d.own_switches()[0] if len(d.measure_slots) else np.zeros(0, dtype=bool)
+        on = d.measure_on[:, 0] if len(d.measure_slots) else flip
+        names = d.measure_names
+        return {
+            "start": [names[j] for j in np.flatnonzero(flip & ~on)],
+            "end": [names[j] for j in np.flatnonzero(flip & on)],
+        }
+
+    def check_switches(self, seat: str, switches: Mapping[str, Any]) -> None:
+        """Refuse (UserError) measure switches the seat cannot make today."""
+        _flips(self.decision(seat), switches)
 
     def view(self, seat: str) -> dict[str, float]:
         """The seat's view of yesterday (its actor's features, fog included)."""
@@ -240,20 +306,43 @@ class Game:
         return ev
 
     # ----------------------------------------------------------------- playing
-    def play(self, day_moves: Mapping[str, str]) -> None:
+    def play(
+        self,
+        day_moves: Mapping[str, str],
+        day_switches: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    ) -> None:
         """Play the next day with each seat's move (by name); the others act by the model.
 
+        Args:
+            day_moves: Seat -> move name.
+            day_switches: Seat -> ``{"start": [slot, ...], "end": [slot, ...]}``: the lasting
+                measures the seat starts and ends today. Measures not named stay as they are.
+
         Raises:
-            UserError: the game is over, a seat is missing, or a move is unknown/unavailable.
+            UserError: the game is over, a seat is missing, a move is unknown/unavailable, or
+                a measure switch is unknown or impossible today.
         """
         if self.over:
             raise UserError("the game is over")
         missing = [s for s in self.seats if s not in day_moves]
         if missing:
             raise UserError(f"no move given for {', '.join(missing)}")
+        unknown = [s for s in (day_switches or {}) if s not in self.seats]
+        if unknown:
+            raise UserError(f"measure switches for {', '.join(unknown)}, which is not a seat")
         moves = {seat: str(day_moves[seat]) for seat in self.seats}
-        self._step(moves)
+        flips = {
+            seat: {
+                "start": [
+                    str(x) for x in ((day_switches or {}).get(seat) or {}).get("start") or []
+                ],
+                "end": [str(x) for x in ((day_switches or {}).get(seat) or {}).get("end") or []],
+            }
+            for seat in self.seats
+        }
+        self._step(moves, flips)
         self.moves.append(moves)
+        self.switches.append(flips)
 
     def undo(self) -> None:
         """Take back the last day played.
@@ -264,6 +353,8 @@ class Game:
         if not self.moves:
             raise UserError("nothing to undo: no day has been played yet")
         self.moves.pop()
+        if len(self.switches) > len(self.moves):
+            self.switches.pop()
         self._rebuild()
 
     def whatif(
@@ -294,7 +385,13 @@ class Game:
         if replicates < 1:
             raise UserError(f"what-if needs at least 1 replicate, got {replicates}")
         policies = dict(seat_policies or {})
-        model = branch_name(self.replicate, self.seats, self.moves, policies)
+        model = branch_name(
+            self.replicate,
+            self.seats,
+            self.moves,
+            policies,
+            self.switches if self.seat_measures else None,
+        )
         execution.setdefault("workers", 1)
         result = run(
             self.scenario,
@@ -377,7 +474,7 @@ class Game:
         tree = self.scenario.model_dump(mode="json", by_alias=True)
         text = scenario_to_json(tree)
         return {
-            "format": GAME_FORMAT,
+            "format": GAME_FORMAT if self.seat_measures else OLD_FORMATS[-1],
             "created": utc_now(),
             "scenario_name": self.scenario.name,
             "scenario_source": self.source,
@@ -386,12 +483,21 @@ class Game:
             "seed": self.seed,
             "replicate": self.replicate,
             "seats": list(self.seats),
-            "days": [{"day": i + 1, "moves": dict(m)} for i, m in enumerate(self.moves)],
+            "days": [
+                {"day": i + 1, "moves": dict(m), **self._day_switches(i)}
+                for i, m in enumerate(self.moves)
+            ],
             "final": self.final_state(),
             "versions": versions(),
             "code_version": code_version(),
             "scenario": tree,
         }
+
+    def _day_switches(self, i: int) -> dict[str, Any]:
+        if not self.seat_measures:
+            return {}
+        day = self.switches[i] if i < len(self.switches) else {}
+        return {"measures": {s: dict(day.get(s) or {"start": [], "end": []}) for s in self.seats}}
 
     def save(self, path: str | Path) -> Path:
         """Write the game log to ``path`` (JSON, atomically); returns the path."""
@@ -445,9 +551,10 @@ def load_game(path: str | Path) -> Game:
         raise UserError(f"{p}: unreadable game log ({' '.join(str(e).split())})") from None
     except json.JSONDecodeError as e:
         raise UserError(f"{p}:{e.lineno}: not a JSON game log ({e.msg})") from None
-    if not isinstance(data, dict) or data.get("format") != GAME_FORMAT:
+    if not isinstance(data, dict) or data.get("format") not in (GAME_FORMAT, *OLD_FORMATS):
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise UserError(f"{p}: format: expected '{GAME_FORMAT}', got {got!r}")
+    seat_measures = data["format"] == GAME_FORMAT
 
     def need(key: str, kind: type | tuple[type, ...], where: Any = data, at: str = "") -> Any:
         if not isinstance(where, dict) or key not in where:
@@ -481,6 +588,7 @@ def load_game(path: str | Path) -> Game:
             replicate,
             data.get("scenario_source"),
             tuple(data.get("overrides") or ()),
+            seat_measures=seat_measures,
         )
     except UserError as e:
         raise UserError(f"{p}: {e}") from None
@@ -490,10 +598,25 @@ def load_game(path: str | Path) -> Game:
         for seat in game.seats:
             move = need(seat, str, moves, f"{at}moves.")
             del move
+        switches: dict[str, dict[str, list[str]]] = {}
+        if seat_measures:
+            given = need("measures", dict, entry, at)
+            for seat in game.seats:
+                if seat not in given:
+                    continue
+                one = need(seat, dict, given, f"{at}measures.")
+                for key in ("start", "end"):
+                    names = one.get(key, [])
+                    if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+                        raise UserError(
+                            f"{p}: {at}measures.{seat}.{key}: expected a list of measure names,"
+                            f" got {names!r:.60}"
+                        )
+                switches[seat] = {"start": one.get("start", []), "end": one.get("end", [])}
         try:
-            game.play(moves)
+            game.play(moves, switches)
         except UserError as e:
-            raise UserError(f"{p}: {at}moves: {e}") from None
+            raise UserError(f"{p}: days[{i}]: {e}") from None
     return game
 
 
@@ -528,8 +651,61 @@ def _plain(v: Any) -> Any:
 def choice_for(seat_policy: Policy, game: Game, seat: str) -> str:
     """The move name a policy picks for a seat in the game's world (e.g. an advice persona)."""
     d = game.decision(seat)
-    move = int(np.asarray(seat_policy(d))[0])
-    return game.model.tables.entry_name[move]
+    out = seat_policy(d)
+    moves = out.moves if isinstance(out, Plan) else out
+    if moves is None:
+        moves = d.own()
+    return game.model.tables.entry_name[int(np.asarray(moves)[0])]
+
+
+def plan_for(seat_policy: Policy, game: Game, seat: str) -> tuple[str, dict[str, list[str]] | None]:
+    """A policy's day for a seat in the game's world: the move name and its measure switches.
+
+    The switches are ``{"start": [...], "end": [...]}`` as :meth:`Game.play` takes them, or
+    None when the policy leaves its measures to the model's own review.
+    """
+    d = game.decision(seat)
+    out = seat_policy(d)
+    moves, flips = (out.moves, out.switches) if isinstance(out, Plan) else (out, None)
+    move = game.model.tables.entry_name[int(np.asarray(d.own() if moves is None else moves)[0])]
+    if flips is None:
+        return move, None
+    row = np.asarray(flips, dtype=bool)[0]
+    on = d.measure_on[:, 0] if len(d.measure_slots) else row
+    names = d.measure_names
+    return move, {
+        "start": [names[j] for j in np.flatnonzero(row & ~on)],
+        "end": [names[j] for j in np.flatnonzero(row & on)],
+    }
+
+
+def _flips(d: Decision, switches: Mapping[str, Any]) -> np.ndarray:
+    """(1, M) the switches of one seat's day from ``{"start": [...], "end": [...]}``."""
+    arr = d.hold()
+    seen: set[str] = set()
+    for key in switches:
+        if key not in ("start", "end"):
+            raise UserError(f"measure switches: expected 'start' or 'end', got {key!r:.40}")
+    for verb in ("start", "end"):
+        for name in switches.get(verb) or ():
+            j = d.measure_column(str(name))
+            if name in seen:
+                raise UserError(f"day {d.day}: {d.actor} switches '{name}' twice")
+            seen.add(str(name))
+            on = bool(d.measure_on[j, 0])
+            if verb == "start" and on:
+                raise UserError(f"day {d.day}: '{name}' is already in force for {d.actor}")
+            if verb == "end" and not on:
+                raise UserError(f"day {d.day}: '{name}' is not in force for {d.actor}")
+            if not d.measure_switchable[j, 0]:
+                why = (
+                    "its conditions do not hold today"
+                    if verb == "start"
+                    else "it cannot be ended once started"
+                )
+                raise UserError(f"day {d.day}: {d.actor} cannot {verb} '{name}': {why}")
+            arr[0, j] = True
+    return arr
 
 
 def entry_label(model: EscalationModel, entry: int) -> str:

@@ -127,14 +127,23 @@ def branch_name(
     seats: Sequence[str],
     moves: Sequence[Mapping[str, str]],
     policies: Mapping[str, str] | None = None,
+    switches: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
-    """The replicate function's reference for a branch of a game (see the module docstring)."""
+    """The replicate function's reference for a branch of a game (see the module docstring).
+
+    ``switches`` are the seats' measure decisions day by day (a game whose seats decide their
+    measures); None for a game whose measures were the model's own review.
+    """
     import base64
     import json
     import zlib
 
-    spec = {"replicate": int(replicate), "seats": list(seats), "moves": [dict(m) for m in moves],
-            "policies": dict(policies or {})}  # fmt: skip
+    spec: dict[str, Any] = {"replicate": int(replicate), "seats": list(seats),
+            "moves": [dict(m) for m in moves], "policies": dict(policies or {})}  # fmt: skip
+    if switches is not None:
+        spec["switches"] = [
+            {s: {k: list(v) for k, v in d.items() if v} for s, d in day.items()} for day in switches
+        ]
     raw = zlib.compress(json.dumps(spec, separators=(",", ":")).encode(), 9)
     token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
     return f"{MODULE}:{BRANCH}{token}"
@@ -169,9 +178,17 @@ def branch_function(token: str) -> Callable[..., Any]:
         from sim.play.game import Game
         from sim.play.policy import play_out, resolve_policies
 
-        game = Game(scenario, tuple(spec["seats"]), int(seed), int(spec["replicate"]))
-        for day in spec["moves"]:
-            game.play(day)
+        seat_measures = "switches" in spec
+        game = Game(
+            scenario,
+            tuple(spec["seats"]),
+            int(seed),
+            int(spec["replicate"]),
+            seat_measures=seat_measures,
+        )
+        switches = spec.get("switches") or [{}] * len(spec["moves"])
+        for day, flips in zip(spec["moves"], switches, strict=True):
+            game.play(day, flips)
         model = game.branch_model(np.asarray(replicate_ids), parameters)
         play_out(model, resolve_policies(policies)) if policies else model.run()
         last = model.day
