@@ -81,9 +81,10 @@ def fails_always(scenario, seed, replicate_ids, parameters=None):
 def forced_stage_scenario(folder: Path, p: float = 0.3, horizon: int = 5) -> Path:
     """A scenario whose P(staged incident) is ``p`` exactly.
 
-    Neither Belarus nor Russia stages an incident by choice (bias -1000 makes the logit weight e^-1000/T,
-    which is 0.0 in floating point); an inject forces the staging on day 1 with probability
-    ``p``, drawn once per replicate. So staged_incident ~ Bernoulli(p), independently.
+    Neither Belarus nor Russia stages an incident by choice (bias -1000 makes the logit weight
+    e^-1000/T, which is 0.0 in floating point); an inject forces the staging on day 1 with
+    probability ``p``, drawn once per replicate. So staged_incident ~ Bernoulli(p),
+    independently.
     """
     path = folder / "forced_stage.yaml"
     path.write_text(
