@@ -219,3 +219,103 @@ def test_hot_seat_in_a_terminal(tmp_path):
     assert child.exitstatus == 0
     data = json.loads(log.read_text())
     assert data["seats"] == ["poland", "nato"] and data["days"] == []
+
+
+RAIL = "rail_blockade@belarus"
+
+
+def test_poland_starts_the_rail_blockade_in_a_terminal_and_holds_it(tmp_path, escalation):
+    """A seat's measure is in force the next day and stays while its daily moves change."""
+    log = tmp_path / "blockade.json"
+    child = _spawn("play", SCENARIO, "--as", "poland", "--seed", "11", "--log", str(log))
+    child.expect("you play Poland")
+    child.expect(r"Poland's lasting measures")
+    child.expect(rf"\({re.escape(RAIL)}\)\s*│\s*no\s*│\s*can start")
+    child.expect(PROMPT)
+    child.sendline("help")
+    child.expect("measure start <m>")
+    child.expect(PROMPT)
+    child.sendline(f"measure start {RAIL}")
+    child.expect(rf"today Poland will start: .*\({re.escape(RAIL)}\)")
+    child.expect(PROMPT)
+    child.sendline("measure end article4")
+    child.expect("'article4' is not in force for poland")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect(rf"Day 1 \(.*\) played: Poland chose .* and starts {re.escape(RAIL)}\.")
+    child.expect(r"! Poland starts: Block rail transit \(Belarus\)")
+    moves = []
+    for day, pick in ((2, "2"), (3, "3"), (4, "1"), (5, "2")):
+        child.expect(rf"Day {day} \(.*\) - Poland's seat")
+        # In force, and the model's own review would end it some day: the seat holds it.
+        child.expect(rf"\({re.escape(RAIL)}\)\s*│\s*yes\s*│\s*can end\s*│\s*\S+\s*│\s*([\d.]+)")
+        assert float(child.match.group(1)) > 0
+        child.expect(PROMPT)
+        child.sendline(pick)
+        child.expect(rf"Day {day} \(.*\) played: Poland chose ([^\r\n]*)\.")
+        moves.append(child.match.group(1))
+    assert len(set(moves)) > 1  # the daily moves changed
+    child.expect(PROMPT)
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    data = json.loads(log.read_text())
+    assert data["format"] == "escalation-game/2"
+    assert data["days"][0]["measures"]["poland"] == {"start": [RAIL], "end": []}
+    assert all(d["measures"]["poland"] == {"start": [], "end": []} for d in data["days"][1:])
+    assert "Poland: Block rail transit (Belarus)" in data["final"]["in_force"]
+    replay = escalation("play", "--replay", str(log))
+    assert replay.returncode == 0, replay.stderr
+    assert "final state identical to the log" in replay.stdout
+    game = load_game(log)
+    assert json.loads(json.dumps(game.final_state())) == data["final"]
+    rail = game.model.tables.slot_name.index(RAIL)
+    states = game.model.trace.states
+    assert not states[0].on[0, rail]
+    assert all(states[d].on[0, rail] for d in range(1, game.day + 1))
+
+
+def test_measure_decisions_in_a_log_are_checked(tmp_path):
+    game = new_game(SCENARIO, ["poland"], seed=5)
+    game.play({"poland": "statement"}, {"poland": {"start": [RAIL]}})
+    game.play({"poland": "statement"}, {"poland": {"end": [RAIL]}})
+    good = tmp_path / "good.json"
+    game.save(good)
+    data = json.loads(good.read_text())
+    assert load_game(good).final_state() == game.final_state()
+    rail = game.model.tables.slot_name.index(RAIL)
+    assert game.model.trace.states[1].on[0, rail] and not game.model.state.on[0, rail]
+
+    def variant(name, first):
+        days = [dict(data["days"][0], measures={"poland": first}), *data["days"][1:]]
+        (tmp_path / name).write_text(json.dumps({**data, "days": days}))
+        return str(tmp_path / name)
+
+    cases = {
+        variant("unknown.json", {"start": ["nuke@belarus"]}): "no lasting measure 'nuke@belarus'",
+        variant("twice.json", {"start": [RAIL], "end": [RAIL]}): "twice",
+        variant("notlist.json", {"start": RAIL}): "expected a list of measure names",
+        variant("end.json", {"end": [RAIL]}): "is not in force",
+    }
+    for path, message in cases.items():
+        code, err = _main("play", "--replay", path)
+        assert code == 2, (path, err)
+        assert len(err.strip().splitlines()) == 1 and message in err, err
+        assert "days[0]" in err and Path(path).name in err
+
+
+def test_a_first_format_log_replays_with_the_models_review():
+    """Games from before seats decided measures: the model's own review decided them."""
+    plain = EscalationModel(SCENARIO, seed=7, replicate_ids=[0])
+    game = Game(
+        new_game(SCENARIO, ["poland"], seed=7).scenario, ("poland",), 7, seat_measures=False
+    )
+    for _ in range(20):
+        plain.step()
+        game.play(
+            {"poland": game.model.tables.entry_name[int(plain.state.last[0, game.index("poland")])]}
+        )
+    assert np.array_equal(game.model.state.on, plain.state.on)
+    assert game.log()["format"] == "escalation-game/1"
