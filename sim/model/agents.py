@@ -37,8 +37,7 @@ _U_CAP = 1e6  # utilities beyond this carry no more information and would overfl
 def terms(ch: Choices, groups: np.ndarray) -> list[list[tuple[int, int, float]]]:
     """Per choice, its fixed motive terms as (group, feature, weight), zero weights dropped.
 
-    Features that do not depend on the target are read from the undirected group 0, which is
-    the only group where the view fills them in.
+    Features that do not depend on the target are read from the undirected group 0.
     """
     out: list[list[tuple[int, int, float]]] = []
     for j in range(len(ch.ids)):
@@ -70,21 +69,21 @@ def weigh(
     fixed: list[list[tuple[int, int, float]]],
 ) -> np.ndarray:
     """(K, R) utility of each choice in ``ch`` for actor ``at``, before inertia."""
-    x = view.x
-    n = x.shape[2]
+    row = view.row
+    n = view.own.shape[2]
     threat = F["threat"]
     u = np.empty((len(ch.ids), n))
     for g, cols in _group_cols(groups):
-        u[cols] = np.multiply.outer(ch.s[cols], at.gain * x[g, threat])
+        u[cols] = np.multiply.outer(ch.s[cols], at.gain * row(g, threat))
     u -= np.multiply.outer(ch.s * ch.s, at.aversion)
     u -= ch.cost_t
-    for j, row in enumerate(fixed):
+    for j, terms_j in enumerate(fixed):
         uj = u[j]
-        for gg, f, w in row:
-            uj += w * x[gg, f]
+        for gg, f, w in terms_j:
+            uj += w * row(gg, f)
     for f, col, w in ch.varying:
         g = groups[col] if FEATURE_NAMES[f] in DIRECTED else 0
-        u[col] += w * x[g, f]
+        u[col] += w * row(int(g), f)
     return u
 
 

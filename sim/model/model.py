@@ -330,12 +330,12 @@ class EscalationModel(mesa.Model):
         if self.trace is not None:
             self.trace.accidents[day] = accident.copy()
 
-        narrative = np.take_along_axis(t.narrative, choice, axis=1).sum(axis=1) * alive
-        disclosure = np.take_along_axis(t.disclosure, choice, axis=1).sum(axis=1) * alive
+        narrative = t.per_entry(t.narrative, choice).sum(axis=1) * alive
+        disclosure = t.per_entry(t.disclosure, choice).sum(axis=1) * alive
         incidents.attribution(self, day, narrative, disclosure)
 
         # Hybrid pressure lands on the target of whoever applies it, and fades.
-        hyb = np.take_along_axis(t.hybrid, choice, axis=1) * alive[:, None]
+        hyb = t.per_entry(t.hybrid, choice) * alive[:, None]
         target = t.entry_target[choice]
         decay = self.params["dynamics.hybrid_decay"][:, None, None]
         st.hybrid *= decay

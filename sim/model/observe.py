@@ -21,16 +21,58 @@ DIRECTED = ("threat", "attacked", "forces_facing", "hybrid_pressure")
 """Features that depend on the target; the others are the same in every group."""
 
 
+SHARED = (
+    "bias",
+    "exercise",
+    "incident",
+    "pretext",
+    "armed_incident",
+    "blockade",
+    "shipper_cost",
+    "blame_blockader",
+    "alignment",
+    "eu_exposure",
+    "article4",
+    "article5",
+)
+"""Features that are the same for every actor: computed once a day, shared by every view."""
+_SHARED_ROWS = [F[f] for f in SHARED]
+
+
 @dataclass
 class View:
     """One actor's features: ``x[g]`` is the (F, R) vector of target group ``g``.
 
-    Only group 0 holds every feature; the other groups hold the :data:`DIRECTED` ones (the
-    rest of their rows are not filled in: read them from group 0).
+    ``own`` holds what is particular to the actor: in group 0 every feature not in
+    :data:`SHARED`, in the other groups the :data:`DIRECTED` ones; ``shared`` is the day's
+    common rows (the same array in every actor's view). :meth:`row` reads one feature without
+    copying; :attr:`x` assembles the complete (G, F, R) array (for traces and advice).
     """
 
     groups: list[int]  # target of each group; groups[0] == NO_TARGET
-    x: np.ndarray  # (G, F, R)
+    own: np.ndarray  # (G, F, R), rows filled as described above
+    shared: np.ndarray  # (F, R), only the SHARED rows filled
+    _full: np.ndarray | None = None
+
+    def row(self, g: int, f: int) -> np.ndarray:
+        """(R,) feature ``f`` of target group ``g``."""
+        name = FEATURE_NAMES[f]
+        if name in DIRECTED:
+            return self.own[g, f]
+        return self.shared[f] if name in SHARED else self.own[0, f]
+
+    @property
+    def x(self) -> np.ndarray:
+        """(G, F, R) every feature of every group."""
+        if self._full is None:
+            full = self.own.copy()
+            full[0, _SHARED_ROWS] = self.shared[_SHARED_ROWS]
+            for g in range(1, len(self.groups)):
+                keep = full[g, [F[f] for f in DIRECTED]]
+                full[g] = full[0]
+                full[g, [F[f] for f in DIRECTED]] = keep
+            self._full = full
+        return self._full
 
     def group_of(self, targets: np.ndarray) -> np.ndarray:
         """Group index of each target (NO_TARGET -> 0)."""
@@ -122,7 +164,6 @@ def observe(
             threat = np.maximum(threat, sol * own_threat[m])
         gx = np.empty((len(groups[a]), len(FEATURE_NAMES), n))
         x = gx[0]
-        x[:] = base
         x[F["threat"]] = threat
         if at.allies:
             x[F["ally_threat"]] = own_threat[at.allies].max(axis=0)
@@ -149,5 +190,5 @@ def observe(
             y[F["attacked"]] = attacked_by[a, b]
             y[F["forces_facing"]] = facing[a, b]
             y[F["hybrid_pressure"]] = hybrid_on[a, b]
-        views.append(View(groups[a], gx))
+        views.append(View(groups[a], gx, base))
     return views

@@ -147,7 +147,6 @@ class WorldState:
     def refresh_postures(self, t: Tables) -> None:
         """Recompute ``rung`` and ``aimed_rung`` from today's moves and measures in force."""
         n, na = self.last.shape
-        rows = np.arange(n)[:, None]
         move_rung = t.entry_rung[self.last]
         target = t.entry_target[self.last]
         rung = move_rung.copy()
@@ -160,23 +159,14 @@ class WorldState:
         if directed.any():
             r, a = np.nonzero(directed)
             aimed[r, a, target[r, a]] = move_rung[r, a]
-        if t.slot_actor.size:
-            for k in range(t.slot_actor.size):
-                on = self.on[:, k]
-                if not on.any():
-                    continue
-                a = t.slot_actor[k]
-                rk = t.slot_rung[k]
-                rung[:, a] = np.where(on, np.maximum(rung[:, a], rk), rung[:, a])
-                b = t.slot_target[k]
-                if b == NO_TARGET:
-                    cur = aimed[:, a, :]
-                    aimed[:, a, :] = np.where(
-                        on[:, None] & t.adversary[a][None, :], np.maximum(cur, rk), cur
-                    )
-                else:
-                    aimed[:, a, b] = np.where(on, np.maximum(aimed[:, a, b], rk), aimed[:, a, b])
-        del rows
+        if t.slot_actor.size and self.on.any():
+            # A measure in force raises its holder's posture, toward its target or, undirected,
+            # toward every adversary, to the measure's rung.
+            held = np.where(self.on, t.slot_rung[None, :], -1)  # (R, S)
+            for a, ks in t.slots_by_actor:
+                np.maximum(rung[:, a], held[:, ks].max(axis=1), out=rung[:, a])
+            for a, b, ks in t.slots_by_pair:
+                np.maximum(aimed[:, a, b], held[:, ks].max(axis=1), out=aimed[:, a, b])
         self.rung = rung
         self.aimed_rung = aimed
 

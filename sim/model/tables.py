@@ -124,6 +124,38 @@ class Tables:
     transit_state: int
     armed_rung: int
     top_severity: float = 1.0
+    slots_by_actor: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    slots_by_pair: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
+    _constant_rows: dict[int, np.ndarray | bool] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # Which measure slots raise which actor's posture, and toward whom (refresh_postures).
+        by_actor: dict[int, list[int]] = {}
+        by_pair: dict[tuple[int, int], list[int]] = {}
+        for k in range(self.slot_actor.size):
+            a = int(self.slot_actor[k])
+            by_actor.setdefault(a, []).append(k)
+            b = int(self.slot_target[k])
+            targets = [b] if b != NO_TARGET else list(np.flatnonzero(self.adversary[a]))
+            for x in targets:
+                by_pair.setdefault((a, int(x)), []).append(k)
+        self.slots_by_actor = [(a, np.array(v)) for a, v in sorted(by_actor.items())]
+        self.slots_by_pair = [(a, b, np.array(v)) for (a, b), v in sorted(by_pair.items())]
+
+    def per_entry(self, values: np.ndarray, choice: np.ndarray) -> np.ndarray:
+        """(R, N) the value of each actor's chosen entry, from an (R, E) table.
+
+        Most per-entry tables are the same in every replicate; their first row indexed by the
+        choice is then the answer, several times cheaper than a gather along the entry axis.
+        """
+        key = id(values)
+        row = self._constant_rows.get(key)
+        if row is None:
+            row = values[0] if bool(np.all(values == values[:1])) else False
+            self._constant_rows[key] = row
+        if row is False:
+            return np.take_along_axis(values, choice, axis=1)
+        return row[choice]
 
     def entry(self, actor: int, move: str, target: int = NO_TARGET) -> int:
         """The global id of a menu entry (raises KeyError when the actor has no such entry)."""

@@ -48,10 +48,12 @@ class AlignmentTrack:
             return
         st = m.state
         p = m.params
-        x = view.x[0]
         level = st.alignment
-        u_up = sum(w * x[f] for f, w in self.up) - p["alignment.step_cost"] * level / self.top
-        u_down = sum(w * x[f] for f, w in self.down) + np.zeros(m.n)
+        u_up = (
+            sum(w * view.row(0, f) for f, w in self.up)
+            - p["alignment.step_cost"] * level / self.top
+        )
+        u_down = sum(w * view.row(0, f) for f, w in self.down) + np.zeros(m.n)
         u_stay = p["alignment.hysteresis"] + np.zeros(m.n)
         temp = m.tables.actors[self.actor].temperature
         z = np.stack([u_down, u_stay, u_up]) / temp[None, :]

@@ -41,7 +41,7 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     if not np.any(rate > 0):
         return out
     presence = m.forces_today.astype(np.float64)
-    hyb = t.hybrid[np.arange(n)[:, None], choice] > 0  # (R, N) a runs hybrid operations today
+    hyb = t.per_entry(t.hybrid, choice) > 0  # (R, N) a runs hybrid operations today
     target = t.entry_target[choice]
     r, a = np.nonzero(hyb & (target != NO_TARGET))
     presence[r, a, target[r, a]] = np.maximum(
@@ -89,7 +89,7 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
 
     # Deaths: one draw per actor using force, one per accident border.
     if chosen_any.any():
-        fat = np.take_along_axis(t.fatality, choice, axis=1)
+        fat = t.per_entry(t.fatality, choice)
         for a in range(na):
             if chosen_force[:, a].any():
                 u = m.streams.uniform(day, a, "fatality")
