@@ -1,6 +1,6 @@
 """One-at-a-time screen: which numbers of a scenario move its headline outcomes, and how.
 
-For every parameter (uncertain ones between the ends of their support, fixed ones from half to
+For every parameter (uncertain ones between their 5% and 95% quantiles, fixed ones from half to
 one and a half times their value, within their schema bounds), run the scenario at the low and
 the high value on common random numbers and record the change of each headline outcome. The
 output is a Markdown table of the largest moves per outcome (docs/MODEL.md, "What drives the
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.model import run_replicates  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from sim.scenario.distributions import is_uncertain, support  # noqa: E402
+from sim.scenario.distributions import is_uncertain, sample  # noqa: E402
 from sim.scenario.parameters import declared_parameters  # noqa: E402
 from sim.scenario.schema import annotation_at, field_bounds  # noqa: E402
 
@@ -32,7 +32,10 @@ HEADLINE = ("armed_incident", "china_escalates", "blockade", "article5", "fatal"
 
 def _range(path: str, p, value: float) -> tuple[float, float] | None:
     if is_uncertain(p):
-        return support(p)
+        # The 5% and 95% quantiles: a beta(1, 1000) rate's support is 0..1, its plausible
+        # range is not.
+        lo, hi = sample(p, np.array([0.05, 0.95]))
+        return (float(lo), float(hi)) if hi > lo else None
     if value == 0:
         return None
     lo, hi = sorted((0.5 * value, 1.5 * value))
