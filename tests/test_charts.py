@@ -251,9 +251,7 @@ def test_ladder_fan_chart_has_one_panel_per_actor() -> None:
 
 def test_heatmap_chart_for_one_actor_shows_shares() -> None:
     occupancy = fake_occupancy()
-    fig = heatmap_chart(
-        occupancy, RUNGS, INFO, actor="china", actor_names=ACTORS, start_date=START
-    )
+    fig = heatmap_chart(occupancy, RUNGS, INFO, actor="china", actor_names=ACTORS, start_date=START)
     ax = fig.axes[0]
     mesh = next(c for c in ax.collections if c.get_gid() == "shares")
     expected = occupancy[:, 2, :] / occupancy[:, 2, :].sum(axis=1, keepdims=True)
