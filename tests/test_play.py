@@ -182,7 +182,9 @@ def test_whatif_runs_through_the_runner_and_equals_the_branch_on_any_executor():
     from sim.runner.results import summarize_ok
 
     game = new_game(SCENARIO, ["poland"], seed=13)
-    for _ in range(5):
+    # The seat's measure decisions travel with the branch too (the blockade is in force there).
+    game.play({"poland": "statement"}, {"poland": {"start": ["rail_blockade@belarus"]}})
+    for _ in range(4):
         game.play({"poland": str(game.menu("poland").query("available").move.iloc[-1])})
     here = game.whatif(600).set_index("outcome")
     pool = game.whatif(600, workers=2, chunk_size=200).set_index("outcome")
@@ -205,6 +207,9 @@ def test_hot_seat_in_a_terminal(tmp_path):
     child = _spawn("play", SCENARIO, "--as", "poland,nato", "--seed", "4", "--log", str(log))
     for seat, prompt in (("Poland", "poland> "), ("NATO", "nato> ")):
         child.expect(rf"Day 1 \(.*\) - {seat}'s seat")
+        child.expect(prompt)
+        child.sendline("measure model")
+        child.expect("the model's own review today:")
         child.expect(prompt)
         child.sendline("model")
     child.expect(r"Day 1 \(.*\) played: Poland chose .*; NATO chose ")
@@ -319,3 +324,20 @@ def test_a_first_format_log_replays_with_the_models_review():
         )
     assert np.array_equal(game.model.state.on, plain.state.on)
     assert game.log()["format"] == "escalation-game/1"
+
+
+def test_a_seat_that_always_takes_the_models_move_and_review_plays_the_models_world():
+    from sim.play.game import choice_for
+
+    plain = EscalationModel(SCENARIO, seed=3, replicate_ids=[0]).run()
+    game = new_game(SCENARIO, ["poland", "nato"], seed=3)
+    while not game.over:
+        game.play(
+            {s: choice_for(lambda d: d.own(), game, s) for s in game.seats},
+            {s: game.model_switches(s) for s in game.seats},
+        )
+    assert np.array_equal(game.model.state.on, plain.state.on)
+    assert np.array_equal(game.model.state.rung, plain.state.rung)
+    assert game.model.outcomes().equals(plain.outcomes())
+    # Not vacuous: the model's review did switch some measure of theirs in these 60 days.
+    assert any(switched for day in game.switches for sw in day.values() for switched in sw.values())
