@@ -256,6 +256,12 @@ def test_run_policy_through_the_cli_moves_outcomes_its_way(escalation, tmp_path)
         return float((occ * np.arange(occ.shape[1])).sum() / occ.sum())
 
     assert poland_rung(runs["dove"]) < poland_rung(runs["model"]) < poland_rung(runs["hawk"])
+    # The personas decide Poland's measures in the run too: the hawk blockades, the dove does not.
+    blockade = {
+        name: float(load_run(folder).summary.set_index("outcome").loc["blockade", "estimate"])
+        for name, folder in runs.items()
+    }
+    assert blockade["dove"] <= blockade["model"] < blockade["hawk"], blockade
     for name in ("hawk", "dove"):
         out = tmp_path / f"cmp-{name}"
         r = escalation(
