@@ -22,6 +22,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check sim tests bench tools
 	$(VENV)/bin/ruff format --check sim tests bench tools
+	$(VENV)/bin/mypy sim
 	@# pytest exits 5 when it collects nothing: a suite that ran no test must not pass.
 	@MPLBACKEND=Agg $(PY) -m pytest -q; rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc

@@ -421,10 +421,10 @@ def summarize(outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
             rows.append(_probability_row(name, int(values.sum()), values.size, confidence))
         elif kind == "category":
             shares = category_shares(column, _categories_for(name, [column]), confidence)
-            for share in shares.itertuples(index=False):
-                rows.append(
-                    _probability_row(f"{name}={share.category}", share.count, share.n, confidence)
-                )
+            for cat, count, n_cat in zip(
+                shares["category"], shares["count"], shares["n"], strict=True
+            ):
+                rows.append(_probability_row(f"{name}={cat}", int(count), int(n_cat), confidence))
         else:
             values = _finite(column)
             rows.append(_mean_row(name, values, confidence))
@@ -584,8 +584,7 @@ def _paired_frames(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
 def _indicator(column: pd.Series, category: object) -> pd.Series:
     """Whether each value equals ``category``, missing where the value is missing."""
     out = (column == category).astype("boolean")
-    out[column.isna().to_numpy()] = pd.NA
-    return out
+    return out.mask(column.isna())
 
 
 def _paired_probability_row(

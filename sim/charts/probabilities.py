@@ -4,6 +4,7 @@ China's alignment level."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -267,8 +268,8 @@ def alignment_chart(
         last = counts[-1] if counts.ndim == 2 else counts
         if last.shape != (len(levels),):
             raise ValueError(f"alignment counts have {last.shape[-1]} levels, names {len(levels)}")
-        values = np.repeat(np.arange(len(levels)), last.astype(np.int64))
-        shares = category_shares(values, levels, confidence)
+        repeated = pd.Series(np.repeat(np.arange(len(levels)), last.astype(np.int64)))
+        shares = category_shares(repeated, levels, confidence)
         series.append((_ALIGNMENT_SERIES[1][1], _ALIGNMENT_SERIES[1][2], shares))
 
     owns_figure = ax is None
@@ -325,9 +326,10 @@ def _interval_bars(
     """
     err = np.vstack([est - low, high - est])
     xy = (est, at) if horizontal else (at, est)
+    bars: dict[str, Any] = {"xerr": err} if horizontal else {"yerr": err}
     ax.errorbar(
         *xy,
-        **({"xerr": err} if horizontal else {"yerr": err}),
+        **bars,
         fmt="none",
         ecolor=INTERVAL_COLOR,
         elinewidth=width,

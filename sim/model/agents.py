@@ -81,9 +81,9 @@ def weigh(
         uj = u[j]
         for gg, f, w in terms_j:
             uj += w * row(gg, f)
-    for f, col, w in ch.varying:
+    for f, col, wv in ch.varying:
         g = groups[col] if FEATURE_NAMES[f] in DIRECTED else 0
-        u[col] += w * row(int(g), f)
+        u[col] += wv * row(int(g), f)
     return u
 
 

@@ -193,7 +193,7 @@ def _events(m, day, prev, now) -> list[str]:
             f"accident: an unplanned exchange of fire between {label[t.names[a]]} and "
             f"{label[t.names[b]]} forces facing each other"
         )
-    for k in np.flatnonzero(now.on[0] != prev.on[0]):
+    for k in (int(x) for x in np.flatnonzero(now.on[0] != prev.on[0])):
         who = label[t.names[int(t.slot_actor[k])]]
         me = s.measures[t.slot_measure[k]]
         b = int(t.slot_target[k])

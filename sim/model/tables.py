@@ -126,7 +126,7 @@ class Tables:
     top_severity: float = 1.0
     slots_by_actor: list[tuple[int, np.ndarray]] = field(default_factory=list)
     slots_by_pair: list[tuple[int, int, np.ndarray]] = field(default_factory=list)
-    _constant_rows: dict[int, np.ndarray | bool] = field(default_factory=dict, repr=False)
+    _constant_rows: dict[int, np.ndarray | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # Which measure slots raise which actor's posture, and toward whom (refresh_postures).
@@ -149,11 +149,11 @@ class Tables:
         choice is then the answer, several times cheaper than a gather along the entry axis.
         """
         key = id(values)
-        row = self._constant_rows.get(key)
+        if key not in self._constant_rows:
+            constant = bool(np.all(values == values[:1]))
+            self._constant_rows[key] = values[0] if constant else None
+        row = self._constant_rows[key]
         if row is None:
-            row = values[0] if bool(np.all(values == values[:1])) else False
-            self._constant_rows[key] = row
-        if row is False:
             return np.take_along_axis(values, choice, axis=1)
         return row[choice]
 
@@ -214,7 +214,8 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
             mv = s.moves[m]
             if a not in mv.actors:
                 continue
-            border = mv.effects.force or mv.effects.hybrid > 0
+            h = mv.effects.hybrid  # a number or a distribution: only a plain 0 means none
+            border = mv.effects.force or not (isinstance(h, int | float) and h == 0)
             for b in _targets(s, a, mv.aimed, mv.targets, border):
                 if b is not None and b not in s.actors[a].adversaries:
                     continue
@@ -273,17 +274,17 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
     # ---- alliances: who shares whose threats
     partners: dict[int, list[tuple[int, np.ndarray]]] = {i: [] for i in range(len(names))}
     guarantees: list[tuple[int, list[int], int]] = []
-    for aname, al in s.alliances.items():
+    for aname, ally in s.alliances.items():
         sol = params[f"alliances.{aname}.solidarity"]
-        members = [A[m] for m in al.members]
-        if al.kind == "collective_defence" and al.guarantor is not None:
-            g = A[al.guarantor]
+        members = [A[m] for m in ally.members]
+        if ally.kind == "collective_defence" and ally.guarantor is not None:
+            g = A[ally.guarantor]
             partners[g] += [(m, sol) for m in members if m != g]
-            thr = rung_of[al.article5_threshold_rung] if al.article5_threshold_rung else 0
+            thr = rung_of[ally.article5_threshold_rung] if ally.article5_threshold_rung else 0
             guarantees.append((g, members, thr))
-        elif al.kind == "union":
-            for m in members:
-                partners[m] += [(o, sol) for o in members if o != m]
+        elif ally.kind == "union":
+            for mi in members:
+                partners[mi] += [(o, sol) for o in members if o != mi]
 
     actors: list[ActorTable] = []
     for a in names:

@@ -529,6 +529,7 @@ class _Builder:
                     lines[(*path, i)] = _line(item)
                     out_list.append(self._build(item, (*path, i), lines))
                 return out_list
+            assert isinstance(node, yaml.MappingNode)
             return self._mapping(node, path, lines)
         finally:
             self._open.discard(id(node))

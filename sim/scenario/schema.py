@@ -20,7 +20,7 @@ import re
 import types
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -151,11 +151,18 @@ def param(ge: float | None = None, le: float | None = None, gt: float | None = N
     return Annotated[Param, AfterValidator(_bounded(ge=ge, le=le, gt=gt)), _PARAM_MARK]
 
 
-Probability = param(ge=0.0, le=1.0)
-Unit = param(ge=0.0, le=1.0)
-NonNegative = param(ge=0.0)
-Positive = param(gt=0.0)
-Weight = param()
+if TYPE_CHECKING:  # to a type checker each is a Param; pydantic sees the bounds too
+    Probability = Param
+    Unit = Param
+    NonNegative = Param
+    Positive = Param
+    Weight = Param
+else:
+    Probability = param(ge=0.0, le=1.0)
+    Unit = param(ge=0.0, le=1.0)
+    NonNegative = param(ge=0.0)
+    Positive = param(gt=0.0)
+    Weight = param()
 
 
 class _Node(BaseModel):
@@ -233,7 +240,7 @@ class Actor(_Node):
         default_factory=list,
         description="lasting measures in force on day 0, as 'measure' or 'measure@target'",
     )
-    attribution: Attribution = Field(default_factory=Attribution)
+    attribution: Attribution = Field(default_factory=Attribution)  # type: ignore[arg-type]
     motives: dict[str, dict[Feature, Weight]] = Field(
         default_factory=dict,
         description="per daily move or lasting measure, weights on features added to its utility",
@@ -324,7 +331,7 @@ class Move(_Node):
     requires: list[Condition] = Field(
         default_factory=list, description="conditions under which the move is on the menu"
     )
-    effects: Effects = Field(default_factory=Effects)
+    effects: Effects = Field(default_factory=Effects)  # type: ignore[arg-type]
 
 
 class Measure(_Node):
@@ -645,10 +652,10 @@ class Scenario(_Node):
     alliances: dict[Identifier, Alliance] = Field(default_factory=dict)
     alignment: AlignmentTrack | None = None
     transit: Transit | None = None
-    context: Context = Field(default_factory=Context)
+    context: Context = Field(default_factory=Context)  # type: ignore[arg-type]
     incidents: IncidentModel
     fog: Fog
-    economy: Economy = Field(default_factory=Economy)
+    economy: Economy = Field(default_factory=Economy)  # type: ignore[arg-type]
     dynamics: Dynamics
     exercise: Exercise | None = None
     injects: list[Inject] = Field(default_factory=list)
@@ -741,6 +748,7 @@ def cross_check(s: Scenario) -> list[Problem]:
     for name in clash:
         out.append(Problem(("measures", name), f"'{name}' is already the name of a move"))
 
+    base: tuple[str | int, ...]
     for name, actor in s.actors.items():
         base = ("actors", name)
         for rel in ("adversaries", "allies", "borders"):
