@@ -279,6 +279,9 @@ def _measure(
         )
         return
     table = game.measure_table(seat)
+    if not len(table):
+        console.print(f"{game.label(seat)} holds no lasting measures in this scenario")
+        return
     name = words[1]
     if name.isdigit():
         i = int(name)
