@@ -311,7 +311,7 @@ def test_measure_decisions_in_a_log_are_checked(tmp_path):
         assert "days[0]" in err and Path(path).name in err
 
 
-def test_a_first_format_log_replays_with_the_models_review():
+def test_a_first_format_log_replays_with_the_models_review(tmp_path):
     """Games from before seats decided measures: the model's own review decided them."""
     plain = EscalationModel(SCENARIO, seed=7, replicate_ids=[0])
     game = Game(
@@ -324,6 +324,8 @@ def test_a_first_format_log_replays_with_the_models_review():
         )
     assert np.array_equal(game.model.state.on, plain.state.on)
     assert game.log()["format"] == "escalation-game/1"
+    again = load_game(game.save(tmp_path / "old.json"))
+    assert not again.seat_measures and again.final_state() == game.final_state()
 
 
 def test_a_seat_that_always_takes_the_models_move_and_review_plays_the_models_world():
