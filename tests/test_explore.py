@@ -246,7 +246,7 @@ def test_monte_carlo_is_the_runner_compare(tmp_path):
 
 def test_a_seat_persona_in_the_world_is_the_games_persona():
     """The explorer's world with poland=hawk is the game's world with the hawk's moves."""
-    from sim.play.game import new_game
+    from sim.play.game import new_game, plan_for
     from sim.play.policy import persona
 
     settings = Settings(REPO / SCENARIO, seed=5, policies={"poland": "hawk"})
@@ -254,11 +254,12 @@ def test_a_seat_persona_in_the_world_is_the_games_persona():
     game = new_game(REPO / SCENARIO, ["poland"], seed=5)
     hawk = persona("hawk")
     for _ in range(12):
-        move = game.model.tables.entry_name[int(hawk(game.decision("poland"))[0])]
-        game.play({"poland": move})
+        move, switches = plan_for(hawk, game, "poland")
+        game.play({"poland": move}, {"poland": switches})
         world.step()
     assert np.array_equal(world.state.rung, game.model.state.rung)
     assert np.array_equal(world.state.last, game.model.state.last)
+    assert np.array_equal(world.state.on, game.model.state.on)
 
 
 def test_save_as_scenario_extends_the_picked_one_and_reproduces_it(tmp_path):
