@@ -151,12 +151,16 @@ class Processes:
             name=f"scheduler-{tag}",
         )
         deadline = time.monotonic() + 30
-        while not info.exists():
+        address = None
+        while address is None:
             if scheduler.poll() is not None or time.monotonic() > deadline:
                 log = (self.tmp / f"scheduler-{tag}.log").read_text(errors="replace")
                 pytest.fail(f"dask scheduler did not start:\n{log[-2000:]}")
             time.sleep(0.05)
-        address = json.loads(info.read_text())["address"]
+            try:  # the scheduler writes the file in place: it may be empty or half-written
+                address = json.loads(info.read_text())["address"]
+            except (OSError, ValueError, KeyError):
+                address = None
         workers = [
             self.spawn(
                 "worker",
