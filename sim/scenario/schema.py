@@ -152,17 +152,21 @@ def param(ge: float | None = None, le: float | None = None, gt: float | None = N
 
 
 if TYPE_CHECKING:  # to a type checker each is a Param; pydantic sees the bounds too
+    Temperature = Param
     Probability = Param
     Unit = Param
     NonNegative = Param
     Positive = Param
     Weight = Param
 else:
+    # Magnitudes are capped at 10^6: far beyond any meaningful utility, and small enough that
+    # no product of them overflows the choice probabilities (tests/test_numerics.py).
     Probability = param(ge=0.0, le=1.0)
     Unit = param(ge=0.0, le=1.0)
-    NonNegative = param(ge=0.0)
-    Positive = param(gt=0.0)
-    Weight = param()
+    NonNegative = param(ge=0.0, le=1e6)
+    Positive = param(gt=0.0, le=1e6)
+    Weight = param(ge=-1e6, le=1e6)
+    Temperature = param(ge=1e-3, le=1e6)
 
 
 class _Node(BaseModel):
@@ -219,7 +223,7 @@ class Actor(_Node):
     war_aversion: NonNegative = Field(
         description="weight of the quadratic cost of severe postures (utility units)"
     )
-    temperature: Positive = Field(
+    temperature: Temperature = Field(
         description="logit choice noise: higher means more random choices (utility units)"
     )
     inertia: NonNegative = Field(
