@@ -82,14 +82,25 @@ def values_within(bounds: dict[str, float]) -> st.SearchStrategy[float]:
 @st.composite
 def param_override(draw: Any, file: str) -> tuple[str, tuple[str | int, ...], Any]:
     """A parameter path of the scenario and a valid new value: a number or a uniform."""
-    # A death rate or hybrid pressure on a move that is not aimed can never take effect, and
-    # the schema says so; those paths are not values a user could meaningfully set.
+    # Settings that can never take effect are errors (a death rate or hybrid pressure on a move
+    # that is not aimed, belief settings of an actor that knows the truth, an inject that can
+    # never fire); those are not values a user could meaningfully set.
+    s = loaded(file)
+    knowing = tuple(f"actors.{a}.attribution." for a, act in s.actors.items()
+                    if act.attribution.knows_truth)  # fmt: skip
     paths = [
-        p for p, _ in iter_params(loaded(file)) if not p.endswith((".fatality", ".effects.hybrid"))
-    ]
+        p
+        for p, _ in iter_params(s)
+        if not p.endswith((".fatality", ".effects.hybrid")) and not p.startswith(knowing)
+        and not any(p == f"alliances.{a}.solidarity" for a, al in s.alliances.items()
+                    if al.kind == "none")
+    ]  # fmt: skip
     dotted = draw(st.sampled_from(paths))
     path = parse_key_path(dotted)
-    numbers = values_within(field_bounds(annotation_at(path)))
+    bounds = dict(field_bounds(annotation_at(path)))
+    if dotted.startswith("injects[") and dotted.endswith(".probability"):
+        bounds["ge"] = 0.01
+    numbers = values_within(bounds)
     fixed = numbers
     spread = st.tuples(numbers, numbers).filter(lambda t: t[0] != t[1]).map(sorted)
     uniform = spread.map(lambda t: {"dist": "uniform", "low": t[0], "high": t[1]})

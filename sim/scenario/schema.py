@@ -868,6 +868,42 @@ def cross_check(s: Scenario) -> list[Problem]:
         if al.article5_threshold_rung is not None:
             need("rung", al.article5_threshold_rung, rungs, (*base, "article5_threshold_rung"))
 
+    # Settings that a valid value could make do nothing are errors, not silent no-ops.
+    for aname, ally in s.alliances.items():
+        base = ("alliances", aname)
+        if ally.kind == "none" and _not_default(ally, "solidarity"):
+            out.append(Problem((*base, "solidarity"), "an alliance of kind none commits nobody"))
+        if ally.kind != "collective_defence" and ally.article5_threshold_rung is not None:
+            out.append(
+                Problem(
+                    (*base, "article5_threshold_rung"),
+                    "only a collective_defence alliance has an Article 5 threshold",
+                )
+            )
+    for name, actor in s.actors.items():
+        att = actor.attribution
+        if att.knows_truth:
+            for key in [k for k in type(att).model_fields if k != "knows_truth"]:
+                if not _not_default(att, key):
+                    continue
+                out.append(
+                    Problem(
+                        ("actors", name, "attribution", key),
+                        "has no effect: this actor knows the truth (knows_truth: true)",
+                    )
+                )
+    if _not_default(s.context, "nuclear_signal_days") and not any(
+        m.effects.nuclear_signal for m in s.moves.values()
+    ):
+        out.append(
+            Problem(
+                ("context", "nuclear_signal_days"), "has no effect: no move sends a nuclear signal"
+            )
+        )
+    for i, inj in enumerate(s.injects):
+        if isinstance(inj.probability, int | float) and inj.probability == 0:
+            out.append(Problem(("injects", i, "probability"), "0: this inject can never fire"))
+
     if s.alignment is not None:
         al_ = s.alignment
         actor_ref(al_.actor, ("alignment", "actor"))
@@ -978,6 +1014,12 @@ def cross_check(s: Scenario) -> list[Problem]:
             actor_ref(d.rung_reached.actor, (*base, "rung_reached", "actor"))
             need("rung", d.rung_reached.rung, rungs, (*base, "rung_reached", "rung"))
     return out
+
+
+def _not_default(node: BaseModel, key: str) -> bool:
+    """Whether a field holds something other than its default (a dumped scenario writes every
+    default out, so "was it written" cannot tell a real setting from a round trip)."""
+    return getattr(node, key) != type(node).model_fields[key].default
 
 
 def _check_condition(
