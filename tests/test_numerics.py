@@ -49,7 +49,7 @@ def test_every_numeric_parameter_is_bounded_by_the_schema():
 
 @pytest.mark.parametrize(("path", "value"), CASES, ids=[f"{p}={v:g}" for p, v in CASES])
 def test_probabilities_stay_finite_at_the_bounds(path, value):
-    # An overflow or an invalid operation is a failure; underflow to 0 in exp() is what it should be.
+    # Overflow or an invalid operation fails the test; underflow to 0 in exp() is as it should be.
     with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
         m = EscalationModel(
             SCENARIO, seed=3, replicates=8, parameters={path: value}, trace=True, collect=False
