@@ -104,6 +104,8 @@ class ProcessPoolExecutor:
     def run(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[tuple[T, R]]:
         """Run ``fn`` over ``tasks`` in worker processes, yielding results as they complete."""
         ctx = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            _start_forkserver_quietly()
         pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
@@ -219,6 +221,26 @@ def limit_blas_threads(n: int = 1) -> None:
         os.environ[name] = str(n)
     for set_, _ in _openblas_controls():
         set_(ctypes.c_int(n))
+
+
+def _start_forkserver_quietly() -> None:
+    """Start multiprocessing's forkserver with its stderr on /dev/null.
+
+    When a run is interrupted while a worker is being started, the forkserver reads a pipe the
+    parent has closed and prints a traceback on its way out - into the user's terminal, since it
+    shares the parent's stderr. Worker errors never need that stream: they come back as data.
+    """
+    from multiprocessing import forkserver
+
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        forkserver.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _worker_init(parent_pid: int) -> None:
