@@ -67,13 +67,14 @@ def weigh(
     view: View,
     groups: np.ndarray,
     fixed: list[list[tuple[int, int, float]]],
+    group_cols: list[tuple[int, np.ndarray | slice]],
 ) -> np.ndarray:
     """(K, R) utility of each choice in ``ch`` for actor ``at``, before inertia."""
     row = view.row
     n = view.own.shape[2]
     threat = F["threat"]
     u = np.empty((len(ch.ids), n))
-    for g, cols in _group_cols(groups):
+    for g, cols in group_cols:
         u[cols] = np.multiply.outer(ch.s[cols], at.gain * row(g, threat))
     u -= np.multiply.outer(ch.s * ch.s, at.aversion)
     u -= ch.cost_t
@@ -96,8 +97,8 @@ class Actor(mesa.Agent):
         self.index = table.index
         self.name = table.name
         self.label = table.label
-        self._menu: tuple[np.ndarray, list] | None = None
-        self._slots: tuple[np.ndarray, list] | None = None
+        self._menu: tuple[np.ndarray, list, list] | None = None
+        self._slots: tuple[np.ndarray, list, list] | None = None
 
     def available(self, day: int) -> np.ndarray:
         """(K, R) which menu entries may be chosen today in each world."""
@@ -128,7 +129,7 @@ class Actor(mesa.Agent):
         at = self.table
         if self._menu is None:
             groups = view.group_of(at.menu.target)
-            self._menu = (groups, terms(at.menu, groups))
+            self._menu = (groups, terms(at.menu, groups), _group_cols(groups))
         u = weigh(at, at.menu, view, *self._menu)
         last = self.model.state.last[:, self.index]
         u += (last[None, :] == at.menu.ids[:, None]) * at.inertia[None, :]
@@ -186,7 +187,7 @@ class Actor(mesa.Agent):
         t = m.tables
         if self._slots is None:
             groups = view.group_of(ch.target)
-            self._slots = (groups, terms(ch, groups))
+            self._slots = (groups, terms(ch, groups), _group_cols(groups))
         u = np.clip(weigh(at, ch, view, *self._slots), -_U_CAP, _U_CAP)
         on = st.on[:, ch.ids].T  # (K, R)
         can_start = np.ones_like(on)
