@@ -357,15 +357,16 @@ class EscalationModel(mesa.Model):
         st.refresh_postures(t)
         if accident.any():
             # Both sides of an accidental exchange of fire stand at the armed rung that day.
+            # (refresh_postures has just made both arrays afresh, so in place is safe.)
             ar = t.armed_rung
             caught = accident.any(axis=2)
-            st.rung = np.where(caught, np.maximum(st.rung, ar), st.rung)
-            st.aimed_rung = np.where(accident, np.maximum(st.aimed_rung, ar), st.aimed_rung)
+            np.maximum(st.rung, ar, out=st.rung, where=caught)
+            np.maximum(st.aimed_rung, ar, out=st.aimed_rung, where=accident)
         h = dispute.acts(self, choice, accident, measures.militarized_starts(self, started))
         dispute.record(self, day, h)
         st.max_rung = np.maximum(st.max_rung, np.where(alive, st.rung.max(axis=1), 0))
         st.ever_on |= st.on
-        np.maximum(st.pair_max, st.aimed_rung * alive[:, None, None], out=st.pair_max)
+        np.maximum(st.pair_max, st.aimed_rung, out=st.pair_max, where=alive[:, None, None])
         np.maximum(st.actor_max, st.rung * alive[:, None], out=st.actor_max)
         st.days = np.where(alive, day, st.days)
         st.day = day

@@ -3,11 +3,18 @@
 Keeping every piece of state in one dataclass of arrays is what lets a world on day d be saved,
 subset (one replicate out of many) and used as the starting point of a new ensemble. Shapes:
 R replicates, N actors, S measure slots, M moves.
+
+The (R, N, N) pair arrays are kept in Fortran order (see :func:`pair_array`): each pair's values
+over the replicates, ``x[:, a, b]``, are one contiguous run of memory. The step reads and writes
+them pair by pair and reduces them over the actor axes, which in C order would stride through
+the whole array every time (measured: reductions over the actor axes about 100x faster, and
+the daily step about a tenth faster, at 10,000 worlds). Values never depend on the layout.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +25,47 @@ NONE = -1
 
 CAUSES = ("", "chosen", "accident")
 """Codes of ``first_armed_cause``: 0 none, 1 an actor chose to fire, 2 an accident."""
+
+PAIR_FIELDS = ("aimed_rung", "pair_max", "force", "hybrid")
+"""The (R, N, N) fields of :class:`WorldState`, kept in pair-major (Fortran) order."""
+
+
+def pair_array(n: int, na: int, dtype: Any, fill: Any = 0) -> np.ndarray:
+    """An (n, na, na) array filled with ``fill``, each ``[:, a, b]`` column contiguous."""
+    return np.full((n, na, na), fill, dtype=dtype, order="F")
+
+
+def pair_major(x: np.ndarray) -> np.ndarray:
+    """``x`` (R, N, N) in pair-major (Fortran) order, copied only when it is not already."""
+    return np.asfortranarray(x)
+
+
+class _Postures:
+    """Lookups that turn yesterday's entries into postures, derived once per :class:`Tables`.
+
+    ``pairs`` lists every (a, b) whose aimed rung can be above 0 by a daily move, with
+    ``rung[e]`` the rung entry ``e`` aims at b (0 when it aims elsewhere); ``slots`` lists, per
+    actor and per pair, the measure slots that raise that posture.
+    """
+
+    def __init__(self, t: Tables):
+        self.pairs: list[tuple[int, int, np.ndarray]] = []
+        for a in range(t.n_actors):
+            mine = t.entry_actor == a
+            for b in range(t.n_actors):
+                aims = mine & (
+                    (t.entry_target == b) | ((t.entry_target == NO_TARGET) & t.adversary[a, b])
+                )
+                if aims.any():
+                    self.pairs.append((a, b, np.where(aims, t.entry_rung, 0)))
+
+
+def _postures(t: Tables) -> _Postures:
+    # Cached on the Tables object itself: it lives exactly as long as the model that uses it.
+    found = t.__dict__.get("_postures")
+    if found is None:
+        found = t.__dict__["_postures"] = _Postures(t)
+    return found
 
 
 @dataclass
@@ -92,15 +140,15 @@ class WorldState:
             last=np.tile(last, (n, 1)),
             rung=move_rung.copy(),
             move_rung=move_rung,
-            aimed_rung=np.zeros((n, na, na), dtype=np.int64),
+            aimed_rung=pair_array(n, na, np.int64),
             on=on,
             ever_on=on.copy(),
-            pair_max=np.zeros((n, na, na), dtype=np.int64),
+            pair_max=pair_array(n, na, np.int64),
             actor_max=np.zeros((n, na), dtype=np.int64),
-            force=np.full((n, na, na), NONE, dtype=np.int64),
+            force=pair_array(n, na, np.int64, NONE),
             attacked_rung=np.full((n, na), NONE, dtype=np.int64),
             used=np.zeros((n, len(t.move_names)), dtype=bool),
-            hybrid=np.zeros((n, na, na)),
+            hybrid=pair_array(n, na, np.float64),
             nuclear_until=np.full((n, na), NONE, dtype=np.int64),
             lean=np.zeros((n, na)),
             incident=np.zeros(n, dtype=bool),
@@ -140,33 +188,36 @@ class WorldState:
         )
         st.refresh_postures(t)
         st.max_rung = st.rung.max(axis=1)
-        st.pair_max = st.aimed_rung.copy()
+        st.pair_max = st.aimed_rung.copy(order="F")
         st.actor_max = st.rung.copy()
         return st
 
     def refresh_postures(self, t: Tables) -> None:
-        """Recompute ``rung`` and ``aimed_rung`` from today's moves and measures in force."""
+        """Recompute ``rung`` and ``aimed_rung`` from today's moves and measures in force.
+
+        An undirected daily move is what every adversary sees; an aimed one only its target. A
+        measure in force raises its holder's posture, toward its target or, undirected, toward
+        every adversary, to the measure's rung. Rungs are >= 0, so a measure that is off (0)
+        never raises anything.
+        """
         n, na = self.last.shape
-        move_rung = t.entry_rung[self.last]
-        target = t.entry_target[self.last]
-        rung = move_rung.copy()
-        aimed = np.zeros((n, na, na), dtype=np.int64)
-        adv = t.adversary[None, :, :]
-        # An undirected daily move is what every adversary sees; an aimed one only its target.
-        general = (target == NO_TARGET)[:, :, None] & adv
-        aimed = np.where(general, move_rung[:, :, None], aimed)
-        directed = target != NO_TARGET
-        if directed.any():
-            r, a = np.nonzero(directed)
-            aimed[r, a, target[r, a]] = move_rung[r, a]
+        lk = _postures(t)
+        rung = t.entry_rung[self.last]
+        aimed = pair_array(n, na, np.int64)
+        last = [np.ascontiguousarray(self.last[:, a]) for a in range(na)]
+        for a, b, aim in lk.pairs:
+            np.take(aim, last[a], out=aimed[:, a, b])
         if t.slot_actor.size and self.on.any():
-            # A measure in force raises its holder's posture, toward its target or, undirected,
-            # toward every adversary, to the measure's rung.
-            held = np.where(self.on, t.slot_rung[None, :], -1)  # (R, S)
+            on = np.asfortranarray(self.on)  # each slot's column contiguous
+            srung = t.slot_rung
             for a, ks in t.slots_by_actor:
-                np.maximum(rung[:, a], held[:, ks].max(axis=1), out=rung[:, a])
+                col = rung[:, a]
+                for k in ks:
+                    np.maximum(col, srung[k], out=col, where=on[:, k])
             for a, b, ks in t.slots_by_pair:
-                np.maximum(aimed[:, a, b], held[:, ks].max(axis=1), out=aimed[:, a, b])
+                col = aimed[:, a, b]
+                for k in ks:
+                    np.maximum(col, srung[k], out=col, where=on[:, k])
         self.rung = rung
         self.aimed_rung = aimed
 
@@ -175,7 +226,12 @@ class WorldState:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            out[f.name] = v[rows].copy() if isinstance(v, np.ndarray) else v
+            if not isinstance(v, np.ndarray):
+                out[f.name] = v
+            elif f.name in PAIR_FIELDS:
+                out[f.name] = pair_major(v[rows])
+            else:
+                out[f.name] = v[rows].copy()
         return WorldState(**out)
 
     def belief_west(self, t: Tables) -> np.ndarray:
@@ -194,9 +250,9 @@ class WorldState:
         return self.on[:, ks].any(axis=1)
 
     def forces(self, t: Tables) -> np.ndarray:
-        """(R, N, N) [a, b]: a's forces are deployed facing b."""
+        """(R, N, N) [a, b]: a's forces are deployed facing b (pair-major order)."""
         n, na = self.last.shape
-        out = np.zeros((n, na, na), dtype=bool)
+        out = pair_array(n, na, bool, False)
         for k in t.kind_slots.get("deploy_forces", np.zeros(0, dtype=np.int64)):
             b = t.slot_target[k]
             if b != NO_TARGET:

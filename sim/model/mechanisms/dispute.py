@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.state import NONE
+from sim.model.state import NONE, pair_array
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
@@ -29,7 +29,7 @@ def acts(
     """(R, N, N) today's hostility level of a's militarized acts against b (0: none)."""
     t = m.tables
     n, na = m.n, t.n_actors
-    h = np.zeros((n, na, na), dtype=np.int64)
+    h = pair_array(n, na, np.int64)
     target = t.entry_target[choice]
     level = t.cow[t.entry_rung[choice]]
     aimed = (target >= 0) & (level >= 2) & m.state.alive[:, None]
@@ -37,7 +37,7 @@ def acts(
     h[r, a, target[r, a]] = level[r, a]
     for a, b, hostility, worlds in starts:
         h[:, a, b] = np.where(worlds, np.maximum(h[:, a, b], hostility), h[:, a, b])
-    h = np.where(accident, np.maximum(h, 4), h)
+    np.maximum(h, 4, out=h, where=accident)
     return h
 
 
@@ -45,14 +45,16 @@ def record(m: EscalationModel, day: int, h: np.ndarray) -> None:
     """Add one day's acts to the record."""
     st = m.state
     n, na, _ = h.shape
-    flat = h.reshape(n, na * na)
-    top = flat.max(axis=1)
+    top = h.max(axis=(1, 2))
     any_act = top >= 2
     if not any_act.any():
         return
     new = any_act & (st.onset == NONE)
     if new.any():
-        first = flat.argmax(axis=1)
+        # The first (a, b) in row-major order with the day's top level, in the new worlds only.
+        rows = np.flatnonzero(new)
+        first = np.zeros(n, dtype=np.int64)
+        first[rows] = h[rows].reshape(len(rows), na * na).argmax(axis=1)
         st.onset = np.where(new, day, st.onset)
         st.initiator = np.where(new, first // na, st.initiator)
         st.target = np.where(new, first % na, st.target)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.state import NONE
+from sim.model.state import NONE, pair_array
 from sim.model.tables import NO_TARGET
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     t = m.tables
     st = m.state
     n, na = m.n, t.n_actors
-    out = np.zeros((n, na, na), dtype=bool)
+    out = pair_array(n, na, bool, False)
     if not t.borders:
         return out
     rate = m.params["incidents.accident_rate"]
@@ -68,7 +68,7 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
     rows = np.arange(n)[:, None]
     chosen_force = t.force[choice] & alive[:, None]  # (R, N)
     target = t.entry_target[choice]
-    events = np.zeros((n, na, na), dtype=bool)
+    events = pair_array(n, na, bool, False)
     r, a = np.nonzero(chosen_force)
     events[r, a, target[r, a]] = True
     chosen_any = chosen_force.any(axis=1)
