@@ -61,6 +61,88 @@ def _group_cols(groups: np.ndarray) -> list[tuple[int, np.ndarray | slice]]:
     return out
 
 
+def _slices(cols: np.ndarray) -> list[slice]:
+    """Increasing column indices as few slices as possible (runs with a constant step)."""
+    out: list[slice] = []
+    i = 0
+    while i < len(cols):
+        step = int(cols[i + 1] - cols[i]) if i + 1 < len(cols) else 1
+        e = i + 1
+        while e < len(cols) and cols[e] - cols[e - 1] == step:
+            e += 1
+        out.append(slice(int(cols[i]), int(cols[e - 1]) + 1, step))
+        i = e
+    return out
+
+
+class Weigher:
+    """The utility rule of one actor's choices (menu or measures), laid out for its step.
+
+    Everything that does not change from day to day is prepared once: the target group of
+    each choice, the aversion term, and the fixed motive terms batched by (feature, group) into
+    runs of consecutive choices, so that one array operation adds a term to a whole run.
+
+    Each choice's utility is still the same sum in the same order as :func:`terms` lists it -
+    threat, aversion and cost first, then the fixed terms by ascending feature, then the
+    terms whose weight varies by replicate - so every utility is bit-for-bit what the plain
+    loop over choices and terms gives.
+    """
+
+    def __init__(self, at: ActorTable, ch: Choices, view: View):
+        self.groups = view.group_of(ch.target)
+        self.fixed = terms(ch, self.groups)
+        # Each target group's columns as strided slices, so that the threat term is written
+        # into u in place (a menu lists a move's targets side by side: groups interleave).
+        self.group_slices = [
+            (g, sl)
+            for g, cols in _group_cols(self.groups)
+            for sl in _slices(np.arange(len(ch.ids))[cols])
+        ]
+        self.k = len(ch.ids)
+        self.s = ch.s
+        self.at = at
+        self.ch = ch
+        self.aversion = np.multiply.outer(ch.s * ch.s, at.aversion)  # (K, R), fixed
+        by_key: dict[tuple[int, int], list[tuple[int, float]]] = {}
+        for j, terms_j in enumerate(self.fixed):
+            for g, f, w in terms_j:
+                by_key.setdefault((f, g), []).append((j, w))
+        # (feature, group, first column, (run,) weights) for each run of consecutive choices
+        self.runs: list[tuple[int, int, int, np.ndarray]] = []
+        for (f, g), cols in sorted(by_key.items()):
+            i = 0
+            while i < len(cols):
+                e = i + 1
+                while e < len(cols) and cols[e][0] == cols[e - 1][0] + 1:
+                    e += 1
+                weights = np.array([wj for _, wj in cols[i:e]])
+                self.runs.append((f, g, cols[i][0], weights))
+                i = e
+        self.varying = [
+            (int(self.groups[col]) if FEATURE_NAMES[f] in DIRECTED else 0, f, col, wv)
+            for f, col, wv in ch.varying
+        ]
+
+    def __call__(self, view: View) -> np.ndarray:
+        """(K, R) utility of each choice, before inertia."""
+        at = self.at
+        row = view.row
+        threat = F["threat"]
+        u = np.empty((self.k, view.n))
+        for g, sl in self.group_slices:
+            np.multiply.outer(self.s[sl], at.gain * row(g, threat), out=u[sl])
+        u -= self.aversion
+        u -= self.ch.cost_t
+        for f, g, j, w in self.runs:
+            if len(w) == 1:
+                u[j] += w[0] * row(g, f)
+            else:
+                u[j : j + len(w)] += np.multiply.outer(w, row(g, f))
+        for g, f, col, wv in self.varying:
+            u[col] += wv * row(g, f)
+        return u
+
+
 def weigh(
     at: ActorTable,
     ch: Choices,
@@ -69,9 +151,13 @@ def weigh(
     fixed: list[list[tuple[int, int, float]]],
     group_cols: list[tuple[int, np.ndarray | slice]],
 ) -> np.ndarray:
-    """(K, R) utility of each choice in ``ch`` for actor ``at``, before inertia."""
+    """(K, R) utility of each choice in ``ch`` for actor ``at``, before inertia.
+
+    The plain statement of the rule, one choice and one term at a time; the step uses
+    :class:`Weigher`, which computes the same numbers with fewer array operations.
+    """
     row = view.row
-    n = view.own.shape[2]
+    n = view.n
     threat = F["threat"]
     u = np.empty((len(ch.ids), n))
     for g, cols in group_cols:
@@ -97,58 +183,95 @@ class Actor(mesa.Agent):
         self.index = table.index
         self.name = table.name
         self.label = table.label
-        self._menu: tuple[np.ndarray, list, list] | None = None
-        self._slots: tuple[np.ndarray, list, list] | None = None
+        self._menu: Weigher | None = None
+        self._slots: Weigher | None = None
+        self._step_block: np.ndarray | None = None
+        self._menu_col: np.ndarray | None = None
+        self._inv_temp = 1.0 / table.temperature
+        ids = table.measures.ids
+        t = model.tables
+        self._start_cost = np.ascontiguousarray(t.slot_start_cost[:, ids].T)  # (K, R)
+        self._end_cost = np.ascontiguousarray(t.slot_end_cost[:, ids].T)
+        self._endable = t.slot_endable[ids][:, None]
+        self._defence_cols = [
+            col for col, k in enumerate(ids) if t.slot_kind[k] == "collective_defence"
+        ]
 
-    def available(self, day: int) -> np.ndarray:
-        """(K, R) which menu entries may be chosen today in each world."""
+    def _blocked(self, day: int) -> np.ndarray:
+        """(K, R) True where a menu entry may not be chosen today (see :meth:`available`)."""
         m = self.model
         st = m.state
         at = self.table
         t = m.tables
-        dyn = m.scenario_spec.dynamics
-        posture = st.rung[:, self.index][None, :]
-        move_now = st.move_rung[:, self.index][None, :]
-        rung = at.menu.rung[:, None]
-        ok = (rung <= posture + dyn.max_step_up) & (rung >= move_now - dyn.max_step_down)
-        ok[at.jump] = True
+        nr = t.n_rungs
+        if self._step_block is None:
+            # The step limits depend only on (posture, yesterday's move rung): one column of
+            # this table per pair replaces five array operations a day by one gather.
+            dyn = m.scenario_spec.dynamics
+            posture, move_now = np.divmod(np.arange(nr * nr), nr)
+            rung = at.menu.rung[:, None]
+            ok = (rung <= posture + dyn.max_step_up) & (rung >= move_now - dyn.max_step_down)
+            ok[at.jump] = True
+            self._step_block = np.ascontiguousarray(~ok)
+        a = self.index
+        blocked = np.take(self._step_block, st.rung[:, a] * nr + st.move_rung[:, a], axis=1)
         for col in at.once_cols:
-            ok[col] &= ~st.used[:, t.entry_move[at.menu.ids[col]]]
+            blocked[col] |= st.used[:, t.entry_move[at.menu.ids[col]]]
         for col, conds in at.menu.requires:
             for c in conds:
-                ok[col] &= m.condition(c, day)
+                blocked[col] |= ~m.condition(c, day)
         if at.needs_forces.any():
             # Force is used across a border only where one's own forces stand facing it.
             forces = m.forces_today
             for col in np.flatnonzero(at.needs_forces):
-                ok[col] &= forces[:, self.index, at.menu.target[col]]
-        return ok
+                blocked[col] |= ~forces[:, a, at.menu.target[col]]
+        return blocked
+
+    def available(self, day: int) -> np.ndarray:
+        """(K, R) which menu entries may be chosen today in each world.
+
+        An entry is available when its rung is at most ``max_step_up`` above the actor's
+        posture and at least ``max_step_down`` below yesterday's move (``jump`` entries are
+        exempt), a once-only move has not been made, its requires hold, and - for a use of
+        force - the actor's forces stand facing the target.
+        """
+        return ~self._blocked(day)
 
     def utilities(self, view: View) -> np.ndarray:
         """(K, R) utility of every menu entry in every world."""
         at = self.table
         if self._menu is None:
-            groups = view.group_of(at.menu.target)
-            self._menu = (groups, terms(at.menu, groups), _group_cols(groups))
-        u = weigh(at, at.menu, view, *self._menu)
-        last = self.model.state.last[:, self.index]
-        u += (last[None, :] == at.menu.ids[:, None]) * at.inertia[None, :]
+            self._menu = Weigher(at, at.menu, view)
+            col = np.full(len(self.model.tables.entry_actor), -1, dtype=np.int64)
+            col[at.menu.ids] = np.arange(len(at.menu.ids))
+            self._menu_col = col
+        assert self._menu_col is not None
+        u = self._menu(view)
+        # Inertia is added to yesterday's entry only (the others would add exactly 0).
+        col = self._menu_col[self.model.state.last[:, self.index]]
+        worlds = np.flatnonzero(col >= 0)
+        u[col[worlds], worlds] += at.inertia[worlds]
         return u
 
     def choice_probabilities(self, view: View, day: int) -> tuple[np.ndarray, np.ndarray]:
         """(K, R) utilities and logit probabilities of the menu (zero where unavailable)."""
         at = self.table
         u = self.utilities(view)
-        ok = self.available(day)
+        blocked = self._blocked(day)
         # A world where nothing is available falls back to the lowest-rung entry.
-        stuck = ~ok.any(axis=0)
+        stuck = blocked.all(axis=0)
         if stuck.any():
-            ok[np.argmin(at.menu.rung), stuck] = True
+            blocked[np.argmin(at.menu.rung), stuck] = False
         z = np.clip(u, -_U_CAP, _U_CAP)
-        z *= (1.0 / at.temperature)[None, :]
-        np.copyto(z, -np.inf, where=~ok)
+        z *= self._inv_temp[None, :]
+        np.copyto(z, -np.inf, where=blocked)
         z -= z.max(axis=0)
+        # exp(-inf) is 0, but takes numpy's slow path for special values (about ten times
+        # the cost of a finite argument, measured); about half the entries are blocked on a
+        # typical day. Exponentiate 0 there instead and write the 0 afterwards.
+        np.copyto(z, 0.0, where=blocked)
         p = np.exp(z, out=z)
+        np.copyto(p, 0.0, where=blocked)
         p /= p.sum(axis=0)
         return u, p
 
@@ -184,28 +307,28 @@ class Actor(mesa.Agent):
         at = self.table
         ch = at.measures
         st = m.state
-        t = m.tables
         if self._slots is None:
-            groups = view.group_of(ch.target)
-            self._slots = (groups, terms(ch, groups), _group_cols(groups))
-        u = np.clip(weigh(at, ch, view, *self._slots), -_U_CAP, _U_CAP)
+            self._slots = Weigher(at, ch, view)
+        u = np.clip(self._slots(view), -_U_CAP, _U_CAP)
         on = st.on[:, ch.ids].T  # (K, R)
         can_start = np.ones_like(on)
         for col, conds in ch.requires:
             for c in conds:
                 can_start[col] &= m.condition(c, day)
-        for col, k in enumerate(ch.ids):
-            if t.slot_kind[k] == "collective_defence":
-                can_start[col] &= m.commitments.open_for(self.index)
+        for col in self._defence_cols:
+            can_start[col] &= m.commitments.open_for(self.index)
         temp = at.temperature[None, :]
-        start = -(u - t.slot_start_cost[:, ch.ids].T) / temp
-        end = -(-u - t.slot_end_cost[:, ch.ids].T) / temp
+        start = -(u - self._start_cost) / temp
+        end = -(-u - self._end_cost) / temp
         review = m.params["dynamics.measure_review"][None, :]
-        p_start = review / (1.0 + np.exp(np.minimum(start, 700.0)))
-        p_end = review / (1.0 + np.exp(np.minimum(end, 700.0)))
-        endable = t.slot_endable[ch.ids][:, None]
-        p = np.where(on, np.where(endable, p_end, 0.0), p_start)
-        p = np.where(on | can_start, p, 0.0)
+        # P(start) = review * sigmoid((U - start_cost) / T) where off, P(end) likewise where
+        # on: one formula on whichever argument applies gives both, elementwise the same.
+        x = np.where(on, end, start)
+        np.minimum(x, 700.0, out=x)
+        p = review / (1.0 + np.exp(x, out=x))
+        endable = self._endable
+        np.copyto(p, 0.0, where=on & ~endable)
+        np.copyto(p, 0.0, where=~(on | can_start))
         switchable = np.where(on, endable, can_start)
         return u, p, switchable
 

@@ -44,8 +44,7 @@ class _Postures:
     """Lookups that turn yesterday's entries into postures, derived once per :class:`Tables`.
 
     ``pairs`` lists every (a, b) whose aimed rung can be above 0 by a daily move, with
-    ``rung[e]`` the rung entry ``e`` aims at b (0 when it aims elsewhere); ``slots`` lists, per
-    actor and per pair, the measure slots that raise that posture.
+    ``rung[e]`` the rung entry ``e`` aims at b (0 when it aims elsewhere, or is not a's).
     """
 
     def __init__(self, t: Tables):
