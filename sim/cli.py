@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "sim.cli_play",
     "sim.cli_explore",
     "sim.cli_analysis",
+    "sim.cli_calibrate",
 )
 
 

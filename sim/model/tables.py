@@ -286,6 +286,13 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
             for mi in members:
                 partners[mi] += [(o, sol) for o in members if o != mi]
 
+    # The shared ladder dynamics (dynamics.restraint, retaliation, threat_response,
+    # temperature_scale) act on every actor alike; at their defaults they change nothing.
+    shared_scale = {
+        "attacked": params["dynamics.retaliation"],
+        "threat": params["dynamics.threat_response"],
+    }
+    restraint = params["dynamics.restraint"]
     actors: list[ActorTable] = []
     for a in names:
         i = A[a]
@@ -300,6 +307,8 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
             for j, key in enumerate(keys):
                 for f in act.motives.get(key, {}):
                     v = params[f"actors.{a}.motives.{key}.{f}"]
+                    if f in shared_scale:
+                        v = v * shared_scale[f]
                     if np.all(v == v[0]):
                         w[F[f], j] += v[0]
                     else:
@@ -309,7 +318,15 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
         mkeys = [move_names[entry_move[e]] for e in cols]
         w, var = weights_for(mkeys, cols)
         cost = (
-            np.stack([params[f"moves.{m}.cost"] for m in mkeys], axis=0)
+            np.stack(
+                [
+                    params[f"moves.{m}.cost"] + restraint
+                    if s.moves[m].effects.force
+                    else params[f"moves.{m}.cost"]
+                    for m in mkeys
+                ],
+                axis=0,
+            )
             if mkeys
             else np.zeros((0, n))
         )
@@ -360,9 +377,9 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
                 ),
                 jump=np.array([s.moves[m].jump for m in mkeys], dtype=bool),
                 needs_forces=np.array([s.moves[m].effects.force for m in mkeys], dtype=bool),
-                gain=params[p + "stakes"] * params[p + "resolve"],
+                gain=params[p + "stakes"] * params[p + "resolve"] * shared_scale["threat"],
                 aversion=(1.0 - params[p + "risk_tolerance"]) * params[p + "war_aversion"],
-                temperature=params[p + "temperature"],
+                temperature=params[p + "temperature"] * params["dynamics.temperature_scale"],
                 inertia=params[p + "inertia"],
                 committed=params[p + "committed_elsewhere"],
                 adversaries=[A[b] for b in act.adversaries],

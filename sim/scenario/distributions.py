@@ -9,6 +9,11 @@ A parameter in a scenario file is either a plain number (fixed) or a mapping wit
     resolve: {dist: triangular, low: 0.3, mode: 0.6, high: 0.9}
     resolve: {dist: choice, values: [0.3, 0.6, 0.9], weights: [1, 2, 1]}
     resolve: {dist: fixed, value: 0.6}
+    restraint: {dist: draws, table: ladder, values: [1.2, 0.7, ...]}   # a row of a joint table
+
+A ``draws`` distribution is one column of a table of joint draws (a calibration posterior):
+every parameter naming the same ``table`` takes the same row in a replicate, so the
+correlations between the columns are kept.
 
 Every distribution is sampled by its inverse CDF applied to a uniform number from the project's
 counter-based streams, so a replicate's parameter values are a pure function of (seed, replicate,
@@ -218,8 +223,45 @@ class Choice(_Dist):
         return float(np.dot(self._p(), self.values))
 
 
+MAX_DRAWS = 100_000
+"""Most rows a table of draws may have."""
+
+
+class Draws(_Dist):
+    """One column of a table of joint draws: a replicate takes one row of ``table``.
+
+    The row is drawn uniformly, once per replicate and table, so every parameter of the table
+    takes its value from the same row. On its own (a sensitivity design) a column is sampled
+    by its empirical quantiles.
+    """
+
+    dist: Literal["draws"]
+    table: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    values: list[Num] = Field(min_length=1, max_length=MAX_DRAWS)
+    source: str = Field("", max_length=500, description="provenance of the table")
+
+    def support(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
+
+    def row(self, u: np.ndarray) -> np.ndarray:
+        """Row index for uniform numbers ``u``."""
+        n = len(self.values)
+        return np.minimum((np.asarray(u) * n).astype(np.int64), n - 1)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """Values of the given rows."""
+        return np.asarray(self.values, dtype=np.float64)[rows]
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        ordered = np.sort(np.asarray(self.values, dtype=np.float64))
+        return ordered[self.row(u)]
+
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+
 Dist = Annotated[
-    Fixed | Uniform | TruncNormal | Beta | Triangular | Choice, Field(discriminator="dist")
+    Fixed | Uniform | TruncNormal | Beta | Triangular | Choice | Draws, Field(discriminator="dist")
 ]
 """Any declared distribution, chosen by its ``dist`` key."""
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.rng import Streams
-from sim.scenario.distributions import Param, is_uncertain, sample, support
+from sim.scenario.distributions import Draws, Param, is_uncertain, sample, support
 from sim.scenario.schema import Scenario, iter_params
 
 PARAM_PREFIX = "param."
@@ -69,8 +69,15 @@ def parameter_table(
     streams = Streams(seed, ids)
     actors = {name: i for i, name in enumerate(scenario.actors)}
     table: dict[str, np.ndarray] = {}
+    rows: dict[str, np.ndarray] = {}
     for path, p in declared.items():
-        if is_uncertain(p):
+        if isinstance(p, Draws):
+            # One row per replicate and table, shared by the table's columns (joint draws).
+            if p.table not in rows:
+                u = streams.open_uniform(0, _PARAM_ACTOR, "draws:" + p.table)
+                rows[p.table] = p.row(u)
+            table[path] = p.take(rows[p.table])
+        elif is_uncertain(p):
             purpose = "param:" + stream_path(path, actors)
             table[path] = sample(p, streams.open_uniform(0, _PARAM_ACTOR, purpose))
         else:

@@ -158,6 +158,7 @@ if TYPE_CHECKING:  # to a type checker each is a Param; pydantic sees the bounds
     NonNegative = Param
     Positive = Param
     Weight = Param
+    TemperatureScale = Param
 else:
     # Magnitudes are capped at 10^6: far beyond any meaningful utility, and small enough that
     # no product of them overflows the choice probabilities (tests/test_numerics.py).
@@ -167,6 +168,7 @@ else:
     Positive = param(gt=0.0, le=1e6)
     Weight = param(ge=-1e6, le=1e6)
     Temperature = param(ge=1e-3, le=1e6)
+    TemperatureScale = param(ge=0.05, le=20.0)
 
 
 class _Node(BaseModel):
@@ -584,6 +586,27 @@ class Dynamics(_Node):
     )
     measure_review: Probability = Field(
         description="daily chance that an actor reconsiders each of its lasting measures"
+    )
+    # The shared ladder dynamics: the same in every scenario, fitted to the MID record by
+    # `escalation calibrate` (docs/MODEL.md, "Calibration and validation").
+    restraint: Weight = Field(
+        0.0,
+        description="utility cost added to every use of force by every actor: the shared "
+        "threshold for choosing to fire",
+    )
+    retaliation: NonNegative = Field(
+        1.0,
+        description="multiplies every actor's motive weights on having been attacked: how "
+        "strongly force is answered with force",
+    )
+    threat_response: NonNegative = Field(
+        1.0,
+        description="multiplies every actor's motive weights on threat and its gain from "
+        "standing up to threat: how strongly threat is answered",
+    )
+    temperature_scale: TemperatureScale = Field(
+        1.0,
+        description="multiplies every actor's temperature: how noisy all choices are",
     )
 
 
@@ -1013,7 +1036,40 @@ def cross_check(s: Scenario) -> list[Problem]:
         if d.rung_reached is not None:
             actor_ref(d.rung_reached.actor, (*base, "rung_reached", "actor"))
             need("rung", d.rung_reached.rung, rungs, (*base, "rung_reached", "rung"))
+    out += _check_draws(s)
     return out
+
+
+def _check_draws(s: Scenario) -> list[Problem]:
+    """The columns of one table of joint draws must have the same number of rows."""
+    out: list[Problem] = []
+    first: dict[str, tuple[str, int]] = {}
+    for path, p in iter_params(s):
+        if getattr(p, "dist", None) != "draws":
+            continue
+        n = len(p.values)  # type: ignore[union-attr]
+        table = p.table  # type: ignore[union-attr]
+        if table not in first:
+            first[table] = (path, n)
+        elif first[table][1] != n:
+            out.append(
+                Problem(
+                    _split_dotted(path),
+                    f"table '{table}' has {first[table][1]} rows in {first[table][0]} but {n} "
+                    "here; every column of a table of draws needs the same number of rows",
+                )
+            )
+    return out
+
+
+def _split_dotted(path: str) -> tuple[str | int, ...]:
+    """``injects[0].day`` back to ``('injects', 0, 'day')``."""
+    out: list[str | int] = []
+    for part in path.split("."):
+        name, *idx = part.replace("]", "").split("[")
+        out.append(name)
+        out += [int(i) for i in idx]
+    return tuple(out)
 
 
 def _not_default(node: BaseModel, key: str) -> bool:
