@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--batch", metavar="B", help=f"candidates simulated together (default {d.batch})"
     )
-    p.add_argument("--data", metavar="DIR", help="MID data folder (default ../shared/data/mid)")
+    p.add_argument("--data", metavar="DIR", help="MID data folder (default data/mid)")
     p.add_argument(
         "--install",
         action="store_true",
@@ -66,7 +66,7 @@ def register(subparsers: Any) -> None:
     )
     b.add_argument("-n", "--replicates", metavar="N", help="replicates per episode (default 2,000)")
     b.add_argument("--seed", metavar="S", help="seed (default 20240708)")
-    b.add_argument("--data", metavar="DIR", help="MID data folder (default ../shared/data/mid)")
+    b.add_argument("--data", metavar="DIR", help="MID data folder (default data/mid)")
     _common(b, "results/backtest/<UTC time>-seed<S>")
     b.set_defaults(func=cmd_backtest)
 

@@ -35,7 +35,7 @@ from sim.runner.options import ExecutionOptions, open_executor
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "calibration" / "rival_dyad.yaml"
-DATA = ROOT.parent / "shared" / "data" / "mid"
+DATA = ROOT / "data" / "mid"
 LADDER_FILE = ROOT / "scenarios" / "calibration" / "ladder_dynamics.yaml"
 TABLE = "ladder"
 DEFAULT_SEED = 20240708
@@ -62,15 +62,9 @@ PRIORS: tuple[Prior, ...] = (
 
 
 def data_folder() -> Path:
-    """The MID data folder: ``$ESCALATION_MID_DATA``, else ``../shared/data/mid`` beside the
-    checkout, else ``data/mid`` inside it."""
+    """The MID data folder: ``$ESCALATION_MID_DATA``, else the copy shipped in ``data/mid``."""
     env = os.environ.get("ESCALATION_MID_DATA")
-    if env:
-        return Path(env)
-    for p in (DATA, ROOT / "data" / "mid"):
-        if p.is_dir():
-            return p
-    return DATA
+    return Path(env) if env else DATA
 
 
 @dataclass
