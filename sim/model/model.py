@@ -35,7 +35,7 @@ from sim.model.mechanisms import dispute, economy, end_states, incidents, inject
 from sim.model.mechanisms.alignment import AlignmentTrack
 from sim.model.mechanisms.commitments import Commitments
 from sim.model.observe import View, observe, target_groups
-from sim.model.state import NONE, WorldState
+from sim.model.state import NONE, WorldState, derived
 from sim.model.tables import FEATURE_NAMES, NO_TARGET, Tables, build_tables
 from sim.rng import Streams
 from sim.scenario.parameters import PARAM_PREFIX, parameter_table, uncertain_parameters
@@ -315,15 +315,14 @@ class EscalationModel(mesa.Model):
         t = self.tables
         st = self.state
         alive = st.alive
-        rows = np.arange(self.n)[:, None]
 
         injects.apply(self, fired, day)
         started, ended = measures.apply(self, day)
         self.forces_today = st.forces(t)
 
-        made_move = np.zeros_like(st.used)
-        made_move[rows, t.entry_move[choice]] = True
-        st.used |= made_move & alive[:, None] & _once_moves(t)[None, :]
+        lk = derived(t, _EntryEffects)
+        for a, move in lk.once:
+            st.used[:, move] |= (t.entry_move[choice[:, a]] == move) & alive
 
         accident = incidents.accidents(self, day, choice)
         incidents.apply(self, day, choice, accident)
@@ -342,11 +341,11 @@ class EscalationModel(mesa.Model):
         r, a = np.nonzero(hyb > 0)
         st.hybrid[r, a, target[r, a]] = np.minimum(st.hybrid[r, a, target[r, a]] + hyb[r, a], 1.0)
 
-        nuke = t.nuclear[choice] & alive[:, None]
-        if nuke.any():
-            until = day + self.scenario_spec.context.nuclear_signal_days
-            st.nuclear_until = np.where(nuke, until, st.nuclear_until)
-        st.exercise_end += (t.extend[choice] * alive[:, None]).sum(axis=1)
+        until = day + self.scenario_spec.context.nuclear_signal_days
+        for a in lk.signallers:
+            np.copyto(st.nuclear_until[:, a], until, where=t.nuclear[choice[:, a]] & alive)
+        for a in lk.extenders:
+            st.exercise_end += t.extend[choice[:, a]] * alive
 
         economy.step(self, started, narrative, disclosure)
         if self.alignment is not None:
@@ -395,8 +394,18 @@ class EscalationModel(mesa.Model):
         return self.state.day
 
 
-def _once_moves(t: Tables) -> np.ndarray:
-    return np.array([t.scenario.moves[m].once for m in t.move_names], dtype=bool)
+class _EntryEffects:
+    """Which actors have entries with a given effect (so the step reads only their columns)."""
+
+    def __init__(self, t: Tables):
+        self.once = [
+            (at.index, int(move))
+            for at in t.actors
+            for move in np.unique(t.entry_move[at.menu.ids])
+            if t.scenario.moves[t.move_names[move]].once
+        ]
+        self.signallers = [at.index for at in t.actors if t.nuclear[at.menu.ids].any()]
+        self.extenders = [at.index for at in t.actors if t.extend[at.menu.ids].any()]
 
 
 class Trace:

@@ -13,6 +13,7 @@ the daily step about a tenth faster, at 10,000 worlds). Values never depend on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -59,12 +60,18 @@ class _Postures:
                     self.pairs.append((a, b, np.where(aims, t.entry_rung, 0)))
 
 
-def _postures(t: Tables) -> _Postures:
-    # Cached on the Tables object itself: it lives exactly as long as the model that uses it.
-    found = t.__dict__.get("_postures")
-    if found is None:
-        found = t.__dict__["_postures"] = _Postures(t)
-    return found
+def derived[T](t: Tables, make: Callable[[Tables], T]) -> T:
+    """``make(t)``, computed once per :class:`Tables` and kept with it.
+
+    For index lists the step derives from the scenario's layout (which actors have a move
+    with some effect, and so on). Kept on the Tables object itself, so it lives exactly as
+    long as the model that uses it; ``make`` must depend on nothing but ``t``'s layout.
+    """
+    cache = t.__dict__.setdefault("_derived", {})
+    key = getattr(make, "__qualname__", repr(make))
+    if key not in cache:
+        cache[key] = make(t)
+    return cache[key]
 
 
 @dataclass
@@ -200,7 +207,7 @@ class WorldState:
         never raises anything.
         """
         n, na = self.last.shape
-        lk = _postures(t)
+        lk = derived(t, _Postures)
         rung = t.entry_rung[self.last]
         aimed = pair_array(n, na, np.int64)
         last = [np.ascontiguousarray(self.last[:, a]) for a in range(na)]
@@ -209,14 +216,17 @@ class WorldState:
         if t.slot_actor.size and self.on.any():
             on = np.asfortranarray(self.on)  # each slot's column contiguous
             srung = t.slot_rung
+            held = on.any(axis=0)  # slots in force in some world (most are in none)
             for a, ks in t.slots_by_actor:
                 col = rung[:, a]
                 for k in ks:
-                    np.maximum(col, srung[k], out=col, where=on[:, k])
+                    if held[k]:
+                        np.maximum(col, srung[k], out=col, where=on[:, k])
             for a, b, ks in t.slots_by_pair:
                 col = aimed[:, a, b]
                 for k in ks:
-                    np.maximum(col, srung[k], out=col, where=on[:, k])
+                    if held[k]:
+                        np.maximum(col, srung[k], out=col, where=on[:, k])
         self.rung = rung
         self.aimed_rung = aimed
 
@@ -240,6 +250,12 @@ class WorldState:
             if at.knows_truth:
                 b[:, at.index] = self.truth_west
         return b
+
+    def belief_west_of(self, t: Tables, a: int) -> np.ndarray:
+        """(R,) actor a's column of :meth:`belief_west` (the same numbers, one column)."""
+        if t.actors[a].knows_truth:
+            return self.truth_west.astype(np.float64)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.lean[:, a], -50.0, 50.0)))
 
     def in_force(self, t: Tables, kind: str) -> np.ndarray:
         """(R,) whether any measure of ``kind`` is in force."""

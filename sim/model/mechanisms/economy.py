@@ -39,7 +39,7 @@ def step(
     on = st.on[:, ks].any(axis=1) & alive
     first = started[:, ks].any(axis=1) & ~st.blockade_ever
     if first.any():
-        bias = np.where(st.incident, 2.0 * st.belief_west(t)[:, t.shipper] - 1.0, 0.0)
+        bias = np.where(st.incident, 2.0 * st.belief_west_of(t, t.shipper) - 1.0, 0.0)
         prior = np.clip(p["transit.blame_prior"], 1e-6, 1 - 1e-6)
         st.blame = np.where(first, np.log(prior / (1 - prior)) + bias, st.blame)
     shipper = t.actors[t.shipper]

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.state import NONE, pair_array
-from sim.model.tables import NO_TARGET
+from sim.model.state import NONE, derived, pair_array
+from sim.model.tables import Tables
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
@@ -40,15 +40,21 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     rate = m.params["incidents.accident_rate"]
     if not np.any(rate > 0):
         return out
-    presence = m.forces_today.astype(np.float64)
+    forces = m.forces_today
     hyb = t.per_entry(t.hybrid, choice) > 0  # (R, N) a runs hybrid operations today
     target = t.entry_target[choice]
-    r, a = np.nonzero(hyb & (target != NO_TARGET))
-    presence[r, a, target[r, a]] = np.maximum(
-        presence[r, a, target[r, a]], m.params["incidents.hybrid_presence"][r]
-    )
+    hybrid_presence = m.params["incidents.hybrid_presence"]
+
+    def presence(a: int, b: int) -> np.ndarray:
+        """(R,) a's presence on its border with b: 1 with forces facing b, else at least
+        ``hybrid_presence`` while a runs hybrid operations aimed at b."""
+        out = forces[:, a, b].astype(np.float64)
+        there = hyb[:, a] & (target[:, a] == b)
+        np.maximum(out, hybrid_presence, out=out, where=there)
+        return out
+
     for i, (a, b) in enumerate(t.borders):
-        chance = rate * presence[:, a, b] * presence[:, b, a]
+        chance = rate * presence(a, b) * presence(b, a)
         if not chance.any():
             continue
         u = m.streams.uniform(day, EVENT_ACTOR, f"accident:{i}")
@@ -74,7 +80,7 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
     chosen_any = chosen_force.any(axis=1)
     acc_any = accident.any(axis=(1, 2))
     events |= accident
-    st.force = np.where(events, day, st.force)
+    np.copyto(st.force, day, where=events)  # in place: the state owns its arrays
     rung = np.where(chosen_force, t.entry_rung[choice], NONE)  # (R, N)
     hit_rung = np.full((n, na), NONE, dtype=np.int64)
     for a in range(na):
@@ -103,13 +109,16 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
     st.first_armed_day = np.where(armed_now, day, st.first_armed_day)
     st.armed |= armed_now
 
-    staged_now = (t.stage[choice] & alive[:, None]).any(axis=1) & ~st.incident
+    lk = derived(t, _Stagers)
+    staged_now = np.zeros(n, dtype=bool)
+    for a in lk.stagers:
+        staged_now |= t.stage[choice[:, a]]
+    staged_now &= alive & ~st.incident
     real_now = armed_now & ~st.incident & ~staged_now
     new = staged_now | real_now
     if new.any():
-        side = np.array([at.side for at in t.actors])
-        west_fired = (chosen_force & (side == 1)[None, :]).any(axis=1)
-        east_fired = (chosen_force & (side == -1)[None, :]).any(axis=1)
+        west_fired = _any_column(chosen_force, lk.west)
+        east_fired = _any_column(chosen_force, lk.east)
         # Who fired first in an accident (or when both chose to fire) is unknowable: a coin.
         coin = m.streams.uniform(day, EVENT_ACTOR, "first-shot") < 0.5
         by_west = np.where(west_fired != east_fired, west_fired, coin)
@@ -131,6 +140,23 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
         st.staged_day = np.where(staged_now, day, st.staged_day)
     del rows
     return events
+
+
+class _Stagers:
+    """Which actors can stage an incident, and which are on each side (from the layout)."""
+
+    def __init__(self, t: Tables):
+        self.stagers = [at.index for at in t.actors if t.stage[at.menu.ids].any()]
+        self.west = [at.index for at in t.actors if at.side == 1]
+        self.east = [at.index for at in t.actors if at.side == -1]
+
+
+def _any_column(x: np.ndarray, cols: list[int]) -> np.ndarray:
+    """(R,) whether any of the given columns of an (R, N) bool array is set."""
+    out = np.zeros(len(x), dtype=bool)
+    for c in cols:
+        out |= x[:, c]
+    return out
 
 
 def attribution(
