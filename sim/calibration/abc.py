@@ -55,7 +55,7 @@ class Settings:
     """ABC-SMC settings (the defaults are the shipped calibration's)."""
 
     particles: int = 300
-    generations: int = 8
+    generations: int = 14
     replicates: int = 100  # K simulated disputes per particle
     batch: int = 600  # candidates simulated together
     max_batches: int = 25  # per generation, so a hopeless tolerance cannot run forever
