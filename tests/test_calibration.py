@@ -62,7 +62,7 @@ def test_synthetic_recovery_puts_truth_inside_a_narrowed_posterior() -> None:
     assert np.max(np.abs(sims - want)) < 0.15
 
 
-def test_same_seed_same_posterior_in_process_and_on_a_pool() -> None:
+def test_same_seed_same_posterior_in_process_on_a_pool_and_on_dask() -> None:
     small = Settings(particles=20, generations=2, replicates=20, batch=40)
     target = {s: 0.3 for s in FIT_STATS}
     a = calibrate(seed=3, settings=small, priors=PRIORS, observed=target,
@@ -71,6 +71,10 @@ def test_same_seed_same_posterior_in_process_and_on_a_pool() -> None:
                   options=ExecutionOptions(workers=2))  # fmt: skip
     np.testing.assert_array_equal(a.posterior.theta, b.posterior.theta)
     np.testing.assert_array_equal(a.draws, b.draws)
+    # A real Dask cluster on 127.0.0.1 (two worker processes) gives the same posterior.
+    d = calibrate(seed=3, settings=small, priors=PRIORS, observed=target,
+                  options=ExecutionOptions(dask_local=2))  # fmt: skip
+    np.testing.assert_array_equal(a.posterior.theta, d.posterior.theta)
     c = calibrate(seed=4, settings=small, priors=PRIORS, observed=target,
                   options=ExecutionOptions(workers=1))  # fmt: skip
     assert not np.array_equal(a.posterior.theta, c.posterior.theta)

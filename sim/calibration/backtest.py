@@ -49,6 +49,7 @@ from sim.scenario.parameters import declared_parameters
 
 UNCALIBRATED: dict[str, Any] = {
     "dynamics.restraint": 0.0,
+    "dynamics.restraint_spread": 0.0,
     "dynamics.retaliation": 1.0,
     "dynamics.threat_response": 1.0,
     "dynamics.temperature_scale": 1.0,

@@ -42,8 +42,9 @@ DEFAULT_SEED = 20240708
 DRAWS = 200  # rows of the posterior table shipped in the scenarios
 CHECK_REPLICATES = 200  # disputes simulated per posterior row in the predictive checks
 
-FIT_STATS = ("use_of_force", "war", "reciprocated", "fatal", "one_day", "month", "half_year")
-"""Statistics in the distance (the display share is one minus the next two, so it is left out)."""
+FIT_STATS = ("fire", "war", "reciprocated", "fatal", "one_day", "month", "half_year")
+"""Statistics in the distance: exchanges of fire rather than hostility level 4, which also counts
+seizures, occupations and blockades the rival dyad cannot do (sim.calibration.mid)."""
 
 PRIORS: tuple[Prior, ...] = (
     Prior(
@@ -51,6 +52,12 @@ PRIORS: tuple[Prior, ...] = (
         -12.0,
         4.0,
         "utility cost of firing, added for every actor; 0 is the uncalibrated model",
+    ),
+    Prior(
+        "dynamics.restraint_spread",
+        0.0,
+        6.0,
+        "standard deviation of restraint between pairs of rivals (each world draws its own)",
     ),
     Prior("dynamics.retaliation", 0.0, 4.0, "multiplier on answering force with force"),
     Prior("dynamics.threat_response", 0.2, 3.0, "multiplier on answering threat"),
@@ -279,7 +286,7 @@ def calibrate(
     data_desc = (
         "synthetic target"
         if mid_data is None
-        else f"GML MID 2.0 1816-1991, class {mid.FIT_CLASS} ({counts['use_of_force']} disputes)"
+        else f"GML MID 2.0 1816-1991, class {mid.FIT_CLASS} ({counts['fire']} disputes)"
     )
     provenance = f"calibrated: {data_desc}, `{command}`, {started.date().isoformat()}"
     info = {

@@ -22,7 +22,17 @@ from sim.errors import UserError
 DISPUTES = "gml-mida-2.0-to1991.csv"
 PARTICIPANTS = "gml-midb-2.0-to1991.csv"
 _NEEDED = {
-    DISPUTES: ("dispnum3", "styear", "hostlev", "recip", "fatality", "maxdur", "numa", "numb"),
+    DISPUTES: (
+        "dispnum3",
+        "styear",
+        "hostlev",
+        "hiact",
+        "recip",
+        "fatality",
+        "maxdur",
+        "numa",
+        "numb",
+    ),
     PARTICIPANTS: ("dispnum", "ccode"),
 }
 
@@ -62,7 +72,7 @@ def read_mid(folder: str | Path) -> MidData:
             raise UserError(f"{path}: lacks the column(s) {', '.join(missing)}")
         tables[name] = df
     d = tables[DISPUTES]
-    for c in ("styear", "hostlev", "recip", "maxdur", "numa", "numb"):
+    for c in ("styear", "hostlev", "hiact", "recip", "maxdur", "numa", "numb"):
         d[c] = pd.to_numeric(d[c], errors="coerce")
     bad = d["hostlev"].isna() | ~d["hostlev"].isin([1, 2, 3, 4, 5])
     if bad.any():
@@ -187,6 +197,15 @@ STATISTICS: tuple[Statistic, ...] = (
         "highest level: use of force (share)",
         lambda d: _f(d["hostlev"] == 4),
         lambda o: _f(o["hostility_level"] == 4),
+    ),
+    Statistic(
+        "fire",
+        "reached an attack, a clash or war (share)",
+        # The model's uses of force are exchanges of fire (CoW actions 16 attack, 17 clash) and
+        # war; it has no seizure, occupation, blockade or border violation (12-15), which the
+        # record counts at hostility 4 too.
+        lambda d: _f(d["hiact"] >= 16),
+        lambda o: _f(o["hostility_level"] >= 4),
     ),
     Statistic(
         "war",

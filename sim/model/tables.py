@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.scenario.parameters import WORLD_RESTRAINT
 from sim.scenario.schema import FEATURES, Condition, Measure, Scenario
 
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
@@ -292,7 +293,7 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
         "attacked": params["dynamics.retaliation"],
         "threat": params["dynamics.threat_response"],
     }
-    restraint = params["dynamics.restraint"]
+    restraint = params.get(WORLD_RESTRAINT, params["dynamics.restraint"])
     actors: list[ActorTable] = []
     for a in names:
         i = A[a]

@@ -22,6 +22,11 @@ PARAM_PREFIX = "param."
 
 _PARAM_ACTOR = 255  # the actor coordinate reserved for parameter draws
 
+WORLD_RESTRAINT = "dynamics.restraint@world"
+"""Key of each world's own restraint in the parameter table: ``dynamics.restraint`` plus
+``dynamics.restraint_spread`` times a standard normal drawn per replicate (not a declared
+parameter: never given, never written as a ``param.`` column)."""
+
 
 def declared_parameters(scenario: Scenario) -> dict[str, Param]:
     """Every parameter of the scenario by dotted path, as declared (number or distribution)."""
@@ -91,6 +96,12 @@ def parameter_table(
             raise UserError(f"unknown parameter '{path}'{hint}")
         arr = np.broadcast_to(np.asarray(value, dtype=np.float64), ids.shape).copy()
         table[path] = arr
+    spread = table.get("dynamics.restraint_spread")
+    if spread is not None and np.any(spread != 0):
+        z = streams.normal(0, _PARAM_ACTOR, "world:restraint")
+        table[WORLD_RESTRAINT] = table["dynamics.restraint"] + spread * z
+    elif "dynamics.restraint" in table:
+        table[WORLD_RESTRAINT] = table["dynamics.restraint"]
     return table
 
 

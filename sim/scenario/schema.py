@@ -594,6 +594,12 @@ class Dynamics(_Node):
         description="utility cost added to every use of force by every actor: the shared "
         "threshold for choosing to fire",
     )
+    restraint_spread: NonNegative = Field(
+        0.0,
+        description="standard deviation of restraint between worlds: pairs of rivals differ in "
+        "how readily they fire, so each world draws its own restraint from "
+        "normal(restraint, restraint_spread)",
+    )
     retaliation: NonNegative = Field(
         1.0,
         description="multiplies every actor's motive weights on having been attacked: how "
