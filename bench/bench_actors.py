@@ -10,7 +10,8 @@ Prints, per scenario (the rival dyad: 2 actors; staged provocation: 6; Suwalki: 
 - the same model one world at a time (``replicate_ids=[k]``, as ``mesa.batch_run`` runs it),
   timed on 200 worlds, and the ratio per world at 10,000 replicates;
 - with ``--workers-run``: ``escalation run`` end to end with 2 workers at 1,000,000 replicates
-  of the 6-actor scenario (wall time and actor-decisions/s).
+  of the 6-actor scenario (wall time, actor-decisions/s, the CPU time of each process of the
+  run and the load average before and after).
 
 Record the figures in bench/README.md with the date, the machine and its load (the 2-core
 machine here is shared; CPU time is the steadier figure). Nothing here asserts a timing.
@@ -58,6 +59,32 @@ def one_at_a_time(path: Path, worlds: int) -> float:
     return (time.perf_counter() - w0) / worlds
 
 
+def tree_cpu(proc: subprocess.Popen) -> list[float]:
+    """Wait for ``proc``; the CPU seconds of it and of every process it started, each.
+
+    Pool workers are not this process's children, so their time never reaches
+    ``getrusage``: the tree is polled instead (each figure is the last reading, at most 0.2 s
+    before that process ended). On a shared machine this is the steadier figure.
+    """
+    import psutil
+
+    root = psutil.Process(proc.pid)
+    seen: dict[int, float] = {}
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            try:
+                t = p.cpu_times()
+                seen[p.pid] = t.user + t.system
+            except psutil.Error:
+                pass
+        time.sleep(0.2)
+    return list(seen.values())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
@@ -82,16 +109,22 @@ def main() -> int:
         exe = shutil.which("escalation") or str(Path(sys.executable).with_name("escalation"))
         with tempfile.TemporaryDirectory() as tmp:
             n = 1_000_000
+            print(f"load average before the 1M run: {os.getloadavg()[0]:.1f}", flush=True)
             w0 = time.perf_counter()
-            subprocess.run(
+            proc = subprocess.Popen(
                 [exe, "run", str(ROOT / "scenarios/staged_provocation.yaml"), "-n", str(n),
                  "--workers", "2", "--quiet", "--no-charts", "--yes", "-o", f"{tmp}/r"],
-                check=True, stdout=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
             )  # fmt: skip
+            cpu = tree_cpu(proc)
             wall = time.perf_counter() - w0
+            if proc.returncode:
+                raise SystemExit(f"escalation run failed ({proc.returncode})")
             print(
                 f"escalation run, 1,000,000 replicates, 2 workers: {wall:.0f} s wall, "
-                f"{n * 6 * 60 / wall / 1e6:.2f} M actor-decisions/s"
+                f"{n * 6 * 60 / wall / 1e6:.2f} M actor-decisions/s; CPU s by process: "
+                f"{' + '.join(f'{c:.0f}' for c in sorted(cpu, reverse=True) if c >= 0.5)}; "
+                f"load average after: {os.getloadavg()[0]:.1f}"
             )
     return 0
 
