@@ -49,6 +49,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--data", metavar="DIR", help="MID data folder (default data/mid)")
     p.add_argument(
+        "--class",
+        dest="fit_class",
+        metavar="NAME",
+        help="comparison class to fit (default ussr_nato_1949_1991; also "
+        "bilateral_1946_1991, bilateral_1816_1945, multilateral_1946_1991); the others are "
+        "held out",
+    )
+    p.add_argument(
         "--install",
         action="store_true",
         help="write the posterior table into scenarios/calibration/ladder_dynamics.yaml",
@@ -136,10 +144,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     )
     if args.data is not None and not Path(args.data).is_dir():
         raise UserError(f"{args.data}: --data must be the MID data folder")
+    from sim.calibration import mid
+
+    fit_class = args.fit_class or mid.FIT_CLASS
+    if fit_class not in mid.CLASSES:
+        raise UserError(
+            f"--class: unknown comparison class '{fit_class}'; expected one of: "
+            + ", ".join(mid.CLASSES)
+        )
     fitted = calibrate(
         seed=seed,
         settings=settings,
         data=args.data,
+        fit_class=fit_class,
         out=out,
         options=_options(args),
         install=LADDER_FILE if args.install else None,

@@ -82,17 +82,25 @@ def test_same_seed_same_posterior_in_process_on_a_pool_and_on_dask() -> None:
 
 def test_mid_statistics_match_the_record() -> None:
     data = mid.read_mid(data_folder())
-    obs, counts = mid.observed_statistics(data, mid.FIT_CLASS)
+    obs, counts = mid.observed_statistics(data, "bilateral_1816_1945")
     d = data.disputes
-    cls = d[(d.numa == 1) & (d.numb == 1) & (d.hostlev >= 3) & (d.styear >= 1946)]
+    cls = d[(d.numa == 1) & (d.numb == 1) & (d.hostlev >= 3) & (d.styear <= 1945)]
     assert counts["use_of_force"] == len(cls)
     assert obs["use_of_force"] == pytest.approx((cls.hostlev == 4).mean())
+    assert obs["fire"] == pytest.approx((cls.hiact >= 16).mean())
     assert obs["display"] + obs["use_of_force"] + obs["war"] == pytest.approx(1.0)
     assert obs["reciprocated"] == pytest.approx(cls.recip.mean())
-    # Held-out classes share no dispute with the fitting class (except the USSR-NATO check).
-    fit = mid.CLASSES[mid.FIT_CLASS].select(data)
-    for name in ("bilateral_1816_1945", "multilateral_1946_1991"):
-        assert not np.any(fit & mid.CLASSES[name].select(data))
+    # The USSR-NATO class: every dispute has the USSR and a NATO member among its states.
+    sel = mid.CLASSES["ussr_nato_1949_1991"].select(data)
+    p = data.participants
+    for num in d.loc[sel, "dispnum3"].head(10):
+        codes = set(p.loc[p.dispnum == num, "ccode"])
+        assert mid.USSR in codes and codes & set(mid.NATO_MEMBERS)
+    # Held-out classes share no dispute with each other or with the fitting class.
+    names = list(mid.CLASSES)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not np.any(mid.CLASSES[a].select(data) & mid.CLASSES[b].select(data)), (a, b)
 
 
 def test_a_table_of_draws_keeps_its_rows_together() -> None:
@@ -139,7 +147,8 @@ def test_calibrate_and_backtest_commands_write_their_folders(
                  "calibration.json", "posterior.png", "checks.png", "README.md"):  # fmt: skip
         assert (out / name).is_file(), name
     info = json.loads((out / "calibration.json").read_text())
-    assert info["fit_class"] == mid.FIT_CLASS and info["held_out"]
+    assert info["fit_class"] == mid.FIT_CLASS
+    assert set(info["held_out"]) == set(mid.CLASSES) - {mid.FIT_CLASS}
     checks = pd.read_csv(out / "checks.csv")
     assert set(checks["role"]) == {"fit", "held out"}
     # The written fragment is a valid scenario part: the rival dyad extends it unchanged.

@@ -186,13 +186,15 @@ def backtest(
             CHECK_REPLICATES,
             dataclasses.replace(run_opts, chunk_size=max(1, 20_000 // CHECK_REPLICATES)),
         )
+        fit_class = fitted_class(dyad)
         stats = predictive(
             sim,
             draws.to_numpy(),
             seed + 1,
-            (mid.FIT_CLASS, *mid.HELD_OUT),
+            (fit_class, *mid.held_out(fit_class)),
             data_,
             FIT_STATS,
+            fit_class,
         )
 
         def run_one(scenario: Any) -> pd.DataFrame:
@@ -211,6 +213,7 @@ def backtest(
         "check_replicates": CHECK_REPLICATES,
         "draws": len(draws),
         "provenance": _provenance(dyad),
+        "fit_class": fit_class,
         "seconds": round((dt.datetime.now() - t0).total_seconds(), 1),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "inside_90": {
@@ -237,6 +240,14 @@ def _provenance(dyad: Path) -> str:
         if isinstance(p, Draws) and p.source:
             return p.source
     return "uncalibrated"
+
+
+def fitted_class(dyad: Path) -> str:
+    """The comparison class the shipped calibration was fitted to (from its provenance)."""
+    import re
+
+    m = re.search(r"class ([a-z0-9_]+)", _provenance(dyad))
+    return m.group(1) if m and m.group(1) in mid.CLASSES else mid.FIT_CLASS
 
 
 def _draws_posterior(draws: pd.DataFrame) -> Posterior:
@@ -278,7 +289,7 @@ def _write(folder: Path, b: Backtest) -> None:
             tmp / "posterior.png",
             {
                 "settings": {"particles": len(b.draws), "replicates": CHECK_REPLICATES},
-                "fit_class": mid.FIT_CLASS,
+                "fit_class": b.info["fit_class"],
                 "seed": b.info["seed"],
             },
         )

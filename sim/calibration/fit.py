@@ -2,7 +2,7 @@
 
 The rival dyad (``scenarios/calibration/rival_dyad.yaml``) is run at each candidate value of
 the shared ladder-dynamics parameters (:data:`PRIORS`) and its dispute record compared with
-the fitting class of the MID data (:data:`sim.calibration.mid.FIT_CLASS`) by ABC-SMC
+a fitting class of the MID data (:data:`sim.calibration.mid.FIT_CLASS`) by ABC-SMC
 (:mod:`sim.calibration.abc`). The posterior is written as a table of joint draws that every
 scenario extends (``scenarios/calibration/ladder_dynamics.yaml``), so Monte Carlo runs carry
 the calibration's uncertainty; the held-out classes are predicted, not fitted.
@@ -123,6 +123,7 @@ def predictive(
     classes: Sequence[str],
     data: mid.MidData,
     fitted: Sequence[str],
+    fit_class: str,
 ) -> pd.DataFrame:
     """Posterior predictive checks: each class's statistics against the model's.
 
@@ -144,10 +145,10 @@ def predictive(
             rows.append(
                 {
                     "class": c,
-                    "role": "fit" if c == mid.FIT_CLASS else "held out",
+                    "role": "fit" if c == fit_class else "held out",
                     "statistic": name,
                     "label": label,
-                    "fitted": name in fitted and c == mid.FIT_CLASS,
+                    "fitted": name in fitted and c == fit_class,
                     "disputes": n,
                     "observed": obs[name],
                     "simulated": float(np.mean(p)),
@@ -195,6 +196,7 @@ def calibrate(
     priors: Sequence[Prior] = PRIORS,
     scenario: str | Path = SCENARIO,
     data: str | Path | None = None,
+    fit_class: str = mid.FIT_CLASS,
     observed: dict[str, float] | None = None,
     out: str | Path | None = None,
     options: ExecutionOptions | None = None,
@@ -210,6 +212,8 @@ def calibrate(
         priors: The fitted parameters and their priors.
         scenario: The calibration scenario (the rival dyad).
         data: The MID data folder (default :func:`data_folder`).
+        fit_class: The comparison class fitted (:data:`sim.calibration.mid.CLASSES`); the
+            others are held out.
         observed: Target statistics instead of the data's fitting class (a synthetic target:
             every statistic of :data:`FIT_STATS`); held-out checks are then skipped.
         out: Folder to create (``None``: nothing kept on disk).
@@ -229,7 +233,7 @@ def calibrate(
     mid_data: mid.MidData | None = None
     if observed is None:
         mid_data = mid.read_mid(data or data_folder())
-        obs, counts = mid.observed_statistics(mid_data, mid.FIT_CLASS)
+        obs, counts = mid.observed_statistics(mid_data, fit_class)
     else:
         missing = [s for s in FIT_STATS if s not in observed]
         if missing:
@@ -278,15 +282,16 @@ def calibrate(
                 check_sim,
                 draws,
                 seed + 1,
-                (mid.FIT_CLASS, *mid.HELD_OUT),
+                (fit_class, *mid.held_out(fit_class)),
                 mid_data,
                 FIT_STATS,
+                fit_class,
             )
     seconds = (dt.datetime.now() - t0).total_seconds()
     data_desc = (
         "synthetic target"
         if mid_data is None
-        else f"GML MID 2.0 1816-1991, class {mid.FIT_CLASS} ({counts['fire']} disputes)"
+        else f"GML MID 2.0 1816-1991, class {fit_class} ({counts['fire']} disputes)"
     )
     provenance = f"calibrated: {data_desc}, `{command}`, {started.date().isoformat()}"
     info = {
@@ -296,11 +301,9 @@ def calibrate(
         "seconds": round(seconds, 1),
         "settings": dataclasses.asdict(settings),
         "priors": [dataclasses.asdict(p) for p in pri],
-        "fit_class": None if mid_data is None else mid.FIT_CLASS,
-        "fit_class_description": None
-        if mid_data is None
-        else mid.CLASSES[mid.FIT_CLASS].description,
-        "held_out": [] if mid_data is None else list(mid.HELD_OUT),
+        "fit_class": None if mid_data is None else fit_class,
+        "fit_class_description": None if mid_data is None else mid.CLASSES[fit_class].description,
+        "held_out": [] if mid_data is None else list(mid.held_out(fit_class)),
         "statistics": list(FIT_STATS),
         "observed": obs,
         "counts": counts,
