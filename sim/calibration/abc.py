@@ -38,16 +38,32 @@ Simulator = Callable[[np.ndarray, int], np.ndarray]
 
 @dataclass(frozen=True)
 class Prior:
-    """A uniform prior on one parameter, by its dotted scenario path."""
+    """A uniform prior on one parameter (or on its logarithm), by its dotted scenario path."""
 
     path: str
     low: float
     high: float
     why: str = ""
+    log: bool = False  # uniform in log10(value): for rates that span orders of magnitude
 
     def __post_init__(self) -> None:
         if not self.low < self.high:
             raise UserError(f"prior of {self.path}: low must be below high")
+        if self.log and self.low <= 0:
+            raise UserError(f"prior of {self.path}: a log-uniform prior needs low > 0")
+
+    def inner(self, x: np.ndarray) -> np.ndarray:
+        """Values in the coordinates the sampler works in (log10 for a log prior)."""
+        return np.log10(x) if self.log else np.asarray(x, dtype=np.float64)
+
+    def outer(self, z: np.ndarray) -> np.ndarray:
+        """Sampler coordinates back to parameter values."""
+        return 10.0**z if self.log else np.asarray(z, dtype=np.float64)
+
+    @property
+    def label(self) -> str:
+        """``uniform(a, b)`` or ``log-uniform(a, b)``."""
+        return f"{'log-uniform' if self.log else 'uniform'}({self.low:g}, {self.high:g})"
 
 
 @dataclass(frozen=True)
@@ -162,10 +178,19 @@ def abc_smc(
     """
     settings = settings or Settings()
     pri = tuple(priors)
-    lo = np.array([p.low for p in pri])
-    hi = np.array([p.high for p in pri])
+    # The sampler works in each prior's own coordinates (log10 for log-uniform priors), where
+    # every prior is uniform on [lo, hi]; the simulator gets parameter values.
+    lo = np.array([float(p.inner(np.array(p.low))) for p in pri])
+    hi = np.array([float(p.inner(np.array(p.high))) for p in pri])
     dims = len(pri)
     n_part = settings.particles
+    simulate_values = simulate
+
+    def values(z: np.ndarray) -> np.ndarray:
+        return np.stack([p.outer(z[:, j]) for j, p in enumerate(pri)], axis=1)
+
+    def simulate(z: np.ndarray, s: int) -> np.ndarray:  # type: ignore[no-redef]
+        return simulate_values(values(z), s)
 
     def distance(stats: np.ndarray) -> np.ndarray:
         return np.sqrt((((stats - observed) / scale) ** 2).sum(axis=1))
@@ -246,4 +271,4 @@ def abc_smc(
         gens.append(Generation(g, eps, simulated, n_part, time.perf_counter() - t0))
         if report:
             report(gens[-1])
-    return Posterior(pri, theta, weights, dist, stats, gens, stopped)
+    return Posterior(pri, values(theta), weights, dist, stats, gens, stopped)

@@ -178,7 +178,9 @@ def backtest(
     opts = dataclasses.replace(options or ExecutionOptions(), progress=False, yes=True)
     t0 = dt.datetime.now()
     with open_executor(opts, n_tasks=16) as ex:
-        run_opts = dataclasses.replace(opts, executor=ex)
+        run_opts = dataclasses.replace(
+            opts, executor=ex, workers=None, scheduler=None, dask_local=None
+        )
         say(f"rival dyad: {len(draws)} calibrated rows x {CHECK_REPLICATES} disputes")
         sim = design_simulator(
             dyad,
@@ -354,7 +356,7 @@ def markdown(b: Backtest) -> str:
     ]
     for j, c in enumerate(b.draws.columns):
         p = pri.get(c)
-        prior = f"uniform({p.low:g}, {p.high:g})" if p else "?"
+        prior = p.label if p else "?"
         lines.append(f"| {c} | {prior} | {q[0, j]:.4g} | {q[1, j]:.4g} | {q[2, j]:.4g} |")
     lines += [
         "",

@@ -26,22 +26,22 @@ def posterior_chart(post: Posterior, path: Path, info: dict[str, Any]) -> None:
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for j, p in enumerate(post.priors):
         ax = axes[j]
-        bins = np.linspace(p.low, p.high, 31)
+        # Drawn in the prior's own coordinates, where the prior is flat.
+        lo, hi = float(p.inner(np.array(p.low))), float(p.inner(np.array(p.high)))
         ax.hist(
-            post.theta[:, j],
-            bins=bins,
+            p.inner(post.theta[:, j]),
+            bins=np.linspace(lo, hi, 31),
             weights=post.weights,
             density=True,
             color="tab:blue",
             alpha=0.7,
             label="posterior",
         )
-        ax.hlines(1.0 / (p.high - p.low), p.low, p.high, color="0.3", ls="--", label="prior")
+        ax.hlines(1.0 / (hi - lo), lo, hi, color="0.3", ls="--", label=f"prior: {p.label}")
         ax.set_title(p.path, fontsize=9)
-        ax.set_xlabel("value (parameter units)")
+        ax.set_xlabel("log10(value)" if p.log else "value (parameter units)")
         ax.set_ylabel("density (per unit)")
-        if j == 0:
-            ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     for ax in axes[d:]:
         ax.set_visible(False)
     s = info["settings"]

@@ -62,7 +62,14 @@ PRIORS: tuple[Prior, ...] = (
     Prior("dynamics.retaliation", 0.0, 4.0, "multiplier on answering force with force"),
     Prior("dynamics.threat_response", 0.2, 3.0, "multiplier on answering threat"),
     Prior("dynamics.temperature_scale", 0.3, 3.0, "multiplier on every actor's temperature"),
-    Prior("incidents.accident_rate", 0.0, 0.02, "accidents per day where forces face each other"),
+    Prior(
+        "incidents.accident_rate",
+        1e-5,
+        0.02,
+        "accidents per day where forces face each other; log-uniform, since the rate is "
+        "unknown to orders of magnitude (one a week to one in 270 years of facing)",
+        log=True,
+    ),
     Prior("dynamics.measure_review", 0.02, 0.5, "daily chance of reconsidering a lasting measure"),
 )
 """The fitted parameters and their uniform priors (docs/MODEL.md, "Calibration and validation")."""
@@ -257,7 +264,9 @@ def calibrate(
     n_tasks = max(2, settings.batch // max(1, 20_000 // settings.replicates))
     with open_executor(opts, n_tasks=n_tasks) as ex:
         chunk = max(1, 20_000 // settings.replicates)
-        run_opts = dataclasses.replace(opts, executor=ex, chunk_size=chunk)
+        run_opts = dataclasses.replace(
+            opts, executor=ex, chunk_size=chunk, workers=None, scheduler=None, dask_local=None
+        )
         sim = design_simulator(scenario, [p.path for p in pri], settings.replicates, run_opts)
         post = abc_smc(
             pri,
@@ -404,10 +413,7 @@ def summary_markdown(f: Fitted) -> str:
         "| --- | --- | ---: | ---: | ---: |",
     ]
     for j, p in enumerate(f.posterior.priors):
-        lines.append(
-            f"| {p.path} | uniform({p.low:g}, {p.high:g}) | {q[0, j]:.4g} | {q[1, j]:.4g} | "
-            f"{q[2, j]:.4g} |"
-        )
+        lines.append(f"| {p.path} | {p.label} | {q[0, j]:.4g} | {q[1, j]:.4g} | {q[2, j]:.4g} |")
     if len(f.checks):
         lines += [
             "",

@@ -88,6 +88,8 @@ def parameter_table(
         else:
             table[path] = sample(p, np.zeros(len(ids)))
     for path, value in (given or {}).items():
+        if path == WORLD_RESTRAINT:
+            continue  # derived below from the given or drawn location and spread
         if path not in declared:
             import difflib
 
