@@ -52,6 +52,7 @@ DIST_EXAMPLES: dict[str, str] = {
     "beta": "{dist: beta, a: 6, b: 4}",
     "triangular": "{dist: triangular, low: 0.3, mode: 0.6, high: 0.9}",
     "choice": "{dist: choice, values: [0.3, 0.6, 0.9], weights: [1, 2, 1]}",
+    "draws": "{dist: draws, table: ladder, values: [-7.1, -6.4, -8.0]}",
 }
 """One example per distribution; generation fails if a distribution has none or it is invalid."""
 
