@@ -1,9 +1,9 @@
 """The historical episodes of DOMAIN.md: what happened must be a plausible outcome.
 
 The test is the probability the model gives to the record (sim.model.history): at least
-``PLAUSIBLE`` (10%) for each episode, on 1,500 replicates (the 1,000-day episode on 600). Note
-that the accident rate in base.yaml is informed by the 2021-24 record, so the Belarus-Ukraine
-episode is not an independent check of that one number.
+``PLAUSIBLE`` (10%) for each episode, on 1,500 replicates (the 1,000-day episode on 600). The
+shared ladder dynamics are calibrated on the MID record (scenarios/calibration/), never on these
+episodes, so each is an out-of-sample check.
 """
 
 from __future__ import annotations

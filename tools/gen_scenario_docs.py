@@ -113,6 +113,8 @@ def render() -> str:
     models = _models()
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
         shutil.copy(BASE, "base.yaml")
+        Path("calibration").mkdir()  # base.yaml extends the calibrated ladder dynamics
+        shutil.copy(BASE.parent / "calibration" / "ladder_dynamics.yaml", "calibration")
         Path("my_variant.yaml").write_text(EXAMPLE, encoding="utf-8")
         loader.load_scenario("my_variant.yaml", SET_EXAMPLES)  # raises if the examples rot
         set_errors = [_errors("my_variant.yaml", [s])[0] for s in BROKEN_SETS]
