@@ -29,6 +29,7 @@ SHIPPED = (
     "whatif_strong_disclosure",
     "whatif_china_exposed",
     "whatif_hardliners",
+    "whatif_uncalibrated",
 )
 ENDS = ("de_escalated", "limited_clash", "frozen_crisis", "regional_war", "nato_russia_war")
 
