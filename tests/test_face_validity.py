@@ -116,6 +116,16 @@ def test_china_exposure_moves_chinas_line(runs):
     # interval -0.11..+0.03): docs/MODEL.md, section 15, "What the model still gets wrong".
 
 
+def test_chinas_alignment_changes_an_outcome_that_is_not_about_china(runs):
+    # China's level enters Warsaw's blockade motive (-1 per level): a China held at its initial
+    # line (no reason to move up outweighs a bias of -20) leaves Warsaw freer to block the rail
+    # corridor. Calibrated, the effect is small (+0.09 blockade days) but excludes zero.
+    combined = runs("combined").outcomes
+    frozen = runs("combined", ("alignment.up.bias=-20",)).outcomes
+    assert paired_lower_bound(frozen.china_alignment_max, combined.china_alignment_max) > 0
+    assert paired_lower_bound(combined.blockade_days, frozen.blockade_days) > 0
+
+
 def test_blockade_raises_chinas_costs(runs):
     base, blockade = runs("baseline").outcomes, runs("transit_blockade").outcomes
     assert paired_lower_bound(base.china_blockade_cost_musd, blockade.china_blockade_cost_musd) > 0
