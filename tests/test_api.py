@@ -84,7 +84,8 @@ def test_compare_on_common_random_numbers(tmp_path):
     t = c.table.set_index("outcome")
     assert np.allclose(t["difference"], t["estimate_b"] - t["estimate_a"], equal_nan=True)
     staged = t.loc["staged_incident"]
-    assert staged["estimate_a"] < 0.02 and staged["ci_low"] > 0.5
+    # Calibrated, the staging happens in about half the worlds (fire often comes first).
+    assert staged["estimate_a"] < 0.02 and staged["ci_low"] > 0.3
     assert isinstance(c.plot(), Figure)
 
     saved = api.compare(BASELINE, STAGED, replicates=500, seed=6, workers=1,

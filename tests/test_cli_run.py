@@ -288,7 +288,8 @@ def test_compare_scenarios_then_folders(tmp_path):
         table.columns
     )
     staged = table.set_index("outcome").loc["staged_incident"]
-    assert staged.difference > 0.5 and staged.ci_low > 0.4
+    # Calibrated, the staging happens in about half the worlds (fire often comes first).
+    assert staged.difference > 0.3 and staged.ci_low > 0.25
     for side in ("a", "b"):
         assert (c / side / "outcomes.parquet").is_file()
 

@@ -297,7 +297,8 @@ def test_a_file_size_limit_stops_resumably(tmp_path: Path):
     args = [BASE, "-n", 2000, "--chunk-size", 200, "--workers", 1, "--seed", 5, "--no-charts"]
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+        # Room for every chunk file (about 100-200 kB), not for the merged table (about 1 MB).
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
 
     folder = tmp_path / "run"
     line = one_line(cli("run", *args, "-o", folder, preexec=limit))

@@ -154,7 +154,8 @@ def changed(tree: dict[str, Any], path: tuple[str | int, ...], value: Any) -> di
             {"dist": "unifrom", "low": 0.1, "high": 0.2},
             [
                 "actors.china.resolve.dist: unknown distribution 'unifrom'; expected one of: "
-                "fixed, uniform, truncnormal, beta, triangular, choice, draws; did you mean 'uniform'?"
+                "fixed, uniform, truncnormal, beta, triangular, choice, draws; "
+                "did you mean 'uniform'?"
             ],
         ),
         (
