@@ -184,13 +184,12 @@ def abc_smc(
     hi = np.array([float(p.inner(np.array(p.high))) for p in pri])
     dims = len(pri)
     n_part = settings.particles
-    simulate_values = simulate
 
     def values(z: np.ndarray) -> np.ndarray:
         return np.stack([p.outer(z[:, j]) for j, p in enumerate(pri)], axis=1)
 
-    def simulate(z: np.ndarray, s: int) -> np.ndarray:  # type: ignore[no-redef]
-        return simulate_values(values(z), s)
+    def run(z: np.ndarray, s: int) -> np.ndarray:
+        return simulate(values(z), s)
 
     def distance(stats: np.ndarray) -> np.ndarray:
         return np.sqrt((((stats - observed) / scale) ** 2).sum(axis=1))
@@ -202,7 +201,7 @@ def abc_smc(
     t0 = time.perf_counter()
     n0 = 2 * n_part
     theta0 = lo + _uniforms(seed, n0, 0, 0, "abc:prior", dims) * (hi - lo)
-    stats0 = simulate(theta0, batch_seed(0, 0))
+    stats0 = run(theta0, batch_seed(0, 0))
     d0 = distance(stats0)
     keep = np.argsort(d0, kind="stable")[:n_part]
     theta, stats, dist = theta0[keep], stats0[keep], d0[keep]
@@ -242,7 +241,7 @@ def abc_smc(
             cand = np.concatenate(parts)[: settings.batch]
             if len(cand) == 0:
                 continue
-            s_c = simulate(cand, batch_seed(g, b))
+            s_c = run(cand, batch_seed(g, b))
             d_c = distance(s_c)
             simulated += len(cand)
             ok = d_c <= eps

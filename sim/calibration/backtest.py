@@ -17,9 +17,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import wilson_interval
 from sim.calibration import mid
 from sim.calibration.abc import Posterior
 from sim.calibration.fit import (
@@ -41,22 +39,24 @@ from sim.calibration.fit import (
     design_simulator,
     predictive,
 )
+from sim.calibration.folder import require_new, staged
 from sim.errors import UserError
 from sim.model.history import EPISODES, PLAUSIBLE, Episode
 from sim.runner.options import ExecutionOptions, open_executor
 from sim.scenario.distributions import Draws
 from sim.scenario.parameters import declared_parameters
 
-UNCALIBRATED: dict[str, Any] = {
-    "dynamics.restraint": 0.0,
-    "dynamics.restraint_spread": 0.0,
-    "dynamics.retaliation": 1.0,
-    "dynamics.threat_response": 1.0,
-    "dynamics.temperature_scale": 1.0,
-    "incidents.accident_rate": {"dist": "beta", "a": 1, "b": 1000},
-    "dynamics.measure_review": {"dist": "uniform", "low": 0.1, "high": 0.3},
-}
-"""The shared dynamics as they were declared before calibration (the second edition's)."""
+UNCALIBRATED: tuple[str, ...] = (
+    "dynamics.restraint=0",
+    "dynamics.restraint_spread=0",
+    "dynamics.retaliation=1",
+    "dynamics.threat_response=1",
+    "dynamics.temperature_scale=1",
+    "incidents.accident_rate={dist: beta, a: 1, b: 1000}",
+    "dynamics.measure_review={dist: uniform, low: 0.1, high: 0.3}",
+)
+"""The shared dynamics as they were declared before calibration (the second edition's), as
+``--set`` overrides."""
 
 
 @dataclass
@@ -87,33 +87,11 @@ def shipped_draws(scenario: str | Path = SCENARIO) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _set(tree: dict[str, Any], path: str, value: Any) -> None:
-    node = tree
-    *parents, last = path.split(".")
-    for k in parents:
-        node = node.setdefault(k, {})
-    node[last] = value
-
-
 def uncalibrated_tree(path: str | Path) -> dict[str, Any]:
     """A scenario's tree with the shared dynamics at their uncalibrated values."""
     from sim.scenario.loader import load_tree
 
-    tree = load_tree(path)
-    for k, v in UNCALIBRATED.items():
-        _set(tree, k, v)
-    return tree
-
-
-def wilson(k: int, n: int, z: float = 1.645) -> tuple[float, float]:
-    """Wilson score interval of a share (90% by default)."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    mid_ = (p + z * z / (2 * n)) / den
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, mid_ - half), min(1.0, mid_ + half))
+    return load_tree(path, UNCALIBRATED)
 
 
 def episode_row(
@@ -126,7 +104,7 @@ def episode_row(
     out = run(path)
     ok = ep.check(out)
     k, n = int(ok.sum()), len(ok)
-    lo, hi = wilson(k, n)
+    lo, hi = wilson_interval(k, n, 0.90)
     base = run(uncalibrated_tree(path))
     return {
         "episode": ep.name,
@@ -170,8 +148,7 @@ def backtest(
     say = log or (lambda s: None)
     root = Path(scenarios)
     folder = Path(out) if out is not None else None
-    if folder is not None and folder.exists() and any(folder.iterdir()):
-        raise UserError(f"{folder}: folder exists and is not empty; choose another with -o")
+    require_new(folder)
     data_ = mid.read_mid(data or data_folder())
     dyad = root / "calibration" / "rival_dyad.yaml"
     draws = shipped_draws(dyad)
@@ -270,13 +247,7 @@ def _draws_posterior(draws: pd.DataFrame) -> Posterior:
 def _write(folder: Path, b: Backtest) -> None:
     from sim.calibration import charts
 
-    parent = folder.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-    except OSError as e:
-        raise UserError(f"{parent}: cannot create the folder: {e.strerror or e}") from None
-    try:
+    with staged(folder) as tmp:
         b.statistics.to_csv(tmp / "statistics.csv", index=False)
         b.episodes.to_csv(tmp / "episodes.csv", index=False)
         b.draws.to_csv(tmp / "draws.csv", index=False)
@@ -285,9 +256,8 @@ def _write(folder: Path, b: Backtest) -> None:
         charts.episodes_chart(
             b.episodes, tmp / "episodes.png", b.info["replicates"], b.info["seed"]
         )
-        post = _draws_posterior(b.draws)
         charts.posterior_chart(
-            post,
+            _draws_posterior(b.draws),
             tmp / "posterior.png",
             {
                 "settings": {"particles": len(b.draws), "replicates": CHECK_REPLICATES},
@@ -296,12 +266,6 @@ def _write(folder: Path, b: Backtest) -> None:
             },
         )
         (tmp / "README.md").write_text(markdown(b), encoding="utf-8")
-        if folder.exists():
-            folder.rmdir()
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def markdown(b: Backtest) -> str:

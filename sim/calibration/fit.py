@@ -15,9 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +27,11 @@ from scipy import stats as sps
 
 from sim.calibration import mid
 from sim.calibration.abc import Generation, Posterior, Prior, Settings, abc_smc, noise_scale
+from sim.calibration.folder import require_new, staged
 from sim.errors import UserError
 from sim.rng import Streams
 from sim.runner.options import ExecutionOptions, open_executor
+from sim.runner.store import write_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "calibration" / "rival_dyad.yaml"
@@ -250,8 +250,7 @@ def calibrate(
     target = np.array([obs[s] for s in FIT_STATS])
     scale = noise_scale(target, np.array([counts[s] for s in FIT_STATS]), settings.replicates)
     folder = Path(out) if out is not None else None
-    if folder is not None and folder.exists() and any(folder.iterdir()):
-        raise UserError(f"{folder}: folder exists and is not empty; choose another with -o")
+    require_new(folder)
     started = dt.datetime.now(dt.UTC)
     t0 = dt.datetime.now()
 
@@ -330,7 +329,7 @@ def calibrate(
     if folder is not None:
         _write_folder(folder, fitted, yaml_text)
     if install is not None:
-        _atomic_write(Path(install), yaml_text)
+        write_bytes(Path(install), yaml_text.encode())
     return fitted
 
 
@@ -341,15 +340,6 @@ def _data_hash(d: mid.MidData | None) -> str | None:
     for name in (mid.DISPUTES, mid.PARTICIPANTS):
         h.update((d.folder / name).read_bytes())
     return h.hexdigest()
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as e:
-        raise UserError(f"{path}: cannot write: {e.strerror or e}") from None
 
 
 def posterior_frame(post: Posterior) -> pd.DataFrame:
@@ -363,36 +353,21 @@ def posterior_frame(post: Posterior) -> pd.DataFrame:
 
 
 def _write_folder(folder: Path, f: Fitted, yaml_text: str) -> None:
-    """Write every file into a temporary sibling, then move it into place (never half a
-    folder)."""
     from sim.calibration import charts
 
-    parent = folder.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-    except OSError as e:
-        raise UserError(f"{parent}: cannot create the folder: {e.strerror or e}") from None
-    try:
+    with staged(folder) as tmp:
         posterior_frame(f.posterior).to_csv(tmp / "posterior.csv", index=False)
         pd.DataFrame(f.draws, columns=f.posterior.names).to_csv(tmp / "draws.csv", index=False)
         pd.DataFrame([dataclasses.asdict(g) for g in f.posterior.generations]).to_csv(
             tmp / "generations.csv", index=False
         )
-        if len(f.checks):
-            f.checks.to_csv(tmp / "checks.csv", index=False)
         (tmp / "ladder_dynamics.yaml").write_text(yaml_text, encoding="utf-8")
         (tmp / "calibration.json").write_text(json.dumps(f.info, indent=2), encoding="utf-8")
         charts.posterior_chart(f.posterior, tmp / "posterior.png", f.info)
         if len(f.checks):
+            f.checks.to_csv(tmp / "checks.csv", index=False)
             charts.checks_chart(f.checks, tmp / "checks.png", f.info)
         (tmp / "README.md").write_text(summary_markdown(f), encoding="utf-8")
-        if folder.exists():
-            folder.rmdir()  # empty (checked before the fit)
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def summary_markdown(f: Fitted) -> str:

@@ -197,19 +197,29 @@ def _sim_days(o: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(o["dispute_days"], errors="coerce").to_numpy(dtype=float)
 
 
+def _level(name: str, label: str, level: int) -> Statistic:
+    """The share of disputes whose highest hostility level is ``level``."""
+    return Statistic(
+        name,
+        f"highest level: {label} (share)",
+        lambda d: _f(d["hostlev"] == level),
+        lambda o: _f(o["hostility_level"] == level),
+    )
+
+
+def _lasting(name: str, label: str, holds: Callable[[np.ndarray], np.ndarray]) -> Statistic:
+    """The share of disputes whose length in days satisfies ``holds``."""
+    return Statistic(
+        name,
+        f"lasted {label} (share)",
+        lambda d: _known(_days(d), holds(_days(d))),
+        lambda o: _f(holds(_sim_days(o))),
+    )
+
+
 STATISTICS: tuple[Statistic, ...] = (
-    Statistic(
-        "display",
-        "highest level: display of force (share)",
-        lambda d: _f(d["hostlev"] == 3),
-        lambda o: _f(o["hostility_level"] == 3),
-    ),
-    Statistic(
-        "use_of_force",
-        "highest level: use of force (share)",
-        lambda d: _f(d["hostlev"] == 4),
-        lambda o: _f(o["hostility_level"] == 4),
-    ),
+    _level("display", "display of force", 3),
+    _level("use_of_force", "use of force", 4),
     Statistic(
         "fire",
         "reached an attack, a clash or war (share)",
@@ -219,12 +229,7 @@ STATISTICS: tuple[Statistic, ...] = (
         lambda d: _f(d["hiact"] >= 16),
         lambda o: _f(o["hostility_level"] >= 4),
     ),
-    Statistic(
-        "war",
-        "highest level: war (share)",
-        lambda d: _f(d["hostlev"] == 5),
-        lambda o: _f(o["hostility_level"] == 5),
-    ),
+    _level("war", "war", 5),
     Statistic(
         "reciprocated",
         "reciprocated by the target (share)",
@@ -232,24 +237,9 @@ STATISTICS: tuple[Statistic, ...] = (
         lambda o: _f(o["reciprocated"]),
     ),
     Statistic("fatal", "at least one death (share)", _fatal_observed, lambda o: _f(o["fatal"])),
-    Statistic(
-        "one_day",
-        "lasted one day (share)",
-        lambda d: _known(_days(d), _days(d) <= 1),
-        lambda o: _f(_sim_days(o) <= 1),
-    ),
-    Statistic(
-        "month",
-        "lasted 30 days or less (share)",
-        lambda d: _known(_days(d), _days(d) <= 30),
-        lambda o: _f(_sim_days(o) <= 30),
-    ),
-    Statistic(
-        "half_year",
-        "lasted 180 days or more (share)",
-        lambda d: _known(_days(d), _days(d) >= 180),
-        lambda o: _f(_sim_days(o) >= 180),
-    ),
+    _lasting("one_day", "one day", lambda x: x <= 1),
+    _lasting("month", "30 days or less", lambda x: x <= 30),
+    _lasting("half_year", "180 days or more", lambda x: x >= 180),
 )
 """The target statistics, in the order of every statistics vector."""
 
