@@ -36,6 +36,7 @@ import pandas as pd
 from sim.errors import UserError
 from sim.model.model import EscalationModel
 from sim.play.policy import Decision, Plan, Policy
+from sim.scenario.parameters import WORLD_RESTRAINT
 from sim.scenario.schema import Scenario
 
 GAME_FORMAT = "escalation-game/2"
@@ -417,6 +418,8 @@ class Game:
         """
         params: dict[str, Any] = {k: float(v[0]) for k, v in self.model.params.items()}
         params.update(parameters or {})
+        if {"dynamics.restraint", "dynamics.restraint_spread"} & set(parameters or {}):
+            params.pop(WORLD_RESTRAINT, None)  # a new restraint: each branch world draws its own
         return EscalationModel(
             self.scenario,
             seed=self.seed,

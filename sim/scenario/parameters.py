@@ -24,8 +24,9 @@ _PARAM_ACTOR = 255  # the actor coordinate reserved for parameter draws
 
 WORLD_RESTRAINT = "dynamics.restraint@world"
 """Key of each world's own restraint in the parameter table: ``dynamics.restraint`` plus
-``dynamics.restraint_spread`` times a standard normal drawn per replicate (not a declared
-parameter: never given, never written as a ``param.`` column)."""
+``dynamics.restraint_spread`` times a standard normal drawn per replicate. Not a declared
+parameter (never written as a ``param.`` column); given, it is kept as the worlds' restraint
+(a branch continuing a played world)."""
 
 
 def declared_parameters(scenario: Scenario) -> dict[str, Param]:
@@ -89,7 +90,7 @@ def parameter_table(
             table[path] = sample(p, np.zeros(len(ids)))
     for path, value in (given or {}).items():
         if path == WORLD_RESTRAINT:
-            continue  # derived below from the given or drawn location and spread
+            continue  # a world's own restraint: kept below instead of drawn
         if path not in declared:
             import difflib
 
@@ -99,7 +100,12 @@ def parameter_table(
         arr = np.broadcast_to(np.asarray(value, dtype=np.float64), ids.shape).copy()
         table[path] = arr
     spread = table.get("dynamics.restraint_spread")
-    if spread is not None and np.any(spread != 0):
+    if given is not None and WORLD_RESTRAINT in given:
+        # A branch of a played world continues that world, with its own restraint.
+        table[WORLD_RESTRAINT] = np.broadcast_to(
+            np.asarray(given[WORLD_RESTRAINT], dtype=np.float64), ids.shape
+        ).copy()
+    elif spread is not None and np.any(spread != 0):
         z = streams.normal(0, _PARAM_ACTOR, "world:restraint")
         table[WORLD_RESTRAINT] = table["dynamics.restraint"] + spread * z
     elif "dynamics.restraint" in table:
