@@ -343,3 +343,17 @@ def test_a_seat_that_always_takes_the_models_move_and_review_plays_the_models_wo
     assert game.model.outcomes().equals(plain.outcomes())
     # Not vacuous: the model's review did switch some measure of theirs in these 60 days.
     assert any(switched for day in game.switches for sw in day.values() for switched in sw.values())
+
+
+def test_a_branch_keeps_the_played_worlds_own_restraint():
+    from sim.scenario.parameters import WORLD_RESTRAINT
+
+    game = Game(new_game(SCENARIO, ["poland"], seed=2).scenario, ("poland",), seed=2)
+    game.play({"poland": str(game.menu("poland").query("available").move.iloc[0])})
+    own = float(game.model.params[WORLD_RESTRAINT][0])
+    branch = game.branch_model(np.arange(40))
+    # The calibrated scenarios give each world its own restraint (restraint_spread > 0): the
+    # branch continues this world, so every branch world has this world's value.
+    assert np.all(branch.params[WORLD_RESTRAINT] == own)
+    redrawn = game.branch_model(np.arange(40), {"dynamics.restraint": own})
+    assert np.unique(redrawn.params[WORLD_RESTRAINT]).size > 1
