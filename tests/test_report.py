@@ -163,3 +163,51 @@ def test_report_of_a_folder_that_is_no_results_folder(escalation, tmp_path) -> N
     p = escalation("report", str(tmp_path))
     assert p.returncode == 2
     assert "not a results folder" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_backtest_report_in_chromium(escalation, browser, tmp_path) -> None:
+    import json
+
+    import pandas as pd
+
+    out = tmp_path / "bt"
+    p = escalation("backtest", "-n", "10", "-o", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    p = escalation("report", str(out))
+    assert "no report is defined" not in p.stdout + p.stderr
+    assert p.returncode == 0, p.stderr
+    pdf = out / "report.pdf"
+    assert pdf.stat().st_size > 1000 and pdf.read_bytes()[:5] == b"%PDF-"
+    page = _open(browser, out / "report.html")
+    heads = _headings(page)
+    for h in ("The question", "The calibration it used", "Charts", "Assumptions", "Methods",
+              "Caveats", "Reproduce"):  # fmt: skip
+        assert h in heads, heads
+    info = json.loads((out / "backtest.json").read_text())
+    assert page.inner_text("#fit-class") == info["fit_class"]
+    assert info["fit_class"] not in page.inner_text("#held-out")
+    # Every episode of episodes.csv, with its numbers as the folder has them.
+    episodes = pd.read_csv(out / "episodes.csv")
+    rows = page.eval_on_selector_all(
+        "#episodes-table tr.episode", "els => els.map(e => [e.dataset.episode, e.innerText])"
+    )
+    assert [r[0] for r in rows] == list(episodes["episode"])
+    for (_, text), e in zip(rows, episodes.itertuples(), strict=True):
+        interval = f"{e.probability:.1%} [{e.probability_5:.1%}, {e.probability_95:.1%}]"
+        assert interval in text and f"{e.uncalibrated:.1%} [" in text, (interval, text)
+    # The statistics: one row each, and the inside counts are the folder's.
+    stats = pd.read_csv(out / "statistics.csv")
+    marks = page.eval_on_selector_all(
+        "#statistics-table tr.statistic", "els => els.map(e => e.dataset.inside)"
+    )
+    assert len(marks) == len(stats) and marks.count("yes") == int(stats["inside_90"].sum())
+    assert page.inner_text("#inside-count") == f"{int(stats['inside_90'].sum())} of {len(stats)}"
+    fit = stats[stats["role"] == "fit"]
+    assert page.inner_text("#inside-in-sample") == f"{int(fit['inside_90'].sum())} of {len(fit)}"
+    held = stats[stats["role"] != "fit"]
+    assert page.inner_text("#inside-held-out") == f"{int(held['inside_90'].sum())} of {len(held)}"
+    sizes = _images_loaded(page)
+    assert len(sizes) == 3 and min(sizes) > 0
+    assert "after seeing" in page.inner_text("#caveats")
+    assert page.inner_text("#command").startswith("escalation backtest -n 10")
+    assert "numpy" in page.inner_text("#versions")

@@ -1,7 +1,7 @@
 """The analyst's report: one self-contained HTML file (and a PDF) for a results folder.
 
 :func:`write_report` finds what kind of folder it is given (a run, a comparison, a
-sensitivity or a sweep), builds the report's context with that kind's builder in
+sensitivity, a sweep or a backtest), builds the report's context with that kind's builder in
 :data:`BUILDERS`, renders the ``page`` template (see :mod:`sim.report.templates`) with the
 kind's ``block/<kind>`` inside, and writes ``report.html`` with every chart inlined as a base64
 PNG, so the file can be mailed on its own. The PDF is the same HTML printed by headless
@@ -42,13 +42,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+CAVEAT_INTERVALS = (
+    "Intervals measure Monte Carlo sampling error only: they do not cover errors in the "
+    "assumptions or in the model's structure."
+)
 CAVEATS = [
     "An exploration of stated assumptions, not a forecast: every number follows from the "
     "assumptions table and the model, and from nothing else.",
     "Actors are modelled as choosing moves by a noisy comparison of utilities; real decisions "
     "involve people, information and institutions the model does not represent.",
-    "Intervals measure Monte Carlo sampling error only: they do not cover errors in the "
-    "assumptions or in the model's structure.",
+    CAVEAT_INTERVALS,
     "Values tagged [assumption] are modelling choices; change them, and say why, in your own "
     "variant, then compare the two on common random numbers (escalation compare).",
 ]
@@ -65,7 +68,8 @@ class Provenance:
 
     Attributes:
         tag: ``source``, ``history``, ``assumption``, ``untagged`` (set in a file without a
-            tag) or ``default`` (not in any file: the schema's default).
+            tag), ``default`` (not in any file: the schema's default) or ``calibrated`` (a
+            table of draws with its own provenance, see :func:`assumptions_table`).
         where: ``file:line`` (or ``--set ...``), empty for a default.
         note: The tag's comment text, shortened.
     """
@@ -153,11 +157,18 @@ def provenance(source: str | Path, overrides: tuple[str, ...] = ()) -> dict[str,
 
 
 def _describe_param(p: Any) -> str:
-    from sim.scenario.distributions import is_uncertain
+    import numpy as np
+
+    from sim.scenario.distributions import Draws, is_uncertain
 
     if not is_uncertain(p):
         v = p.value if hasattr(p, "value") else p
         return f"{float(v):g}"
+    if isinstance(p, Draws):
+        # A calibrated table: its size and spread, not every one of its values.
+        lo, med, hi = np.quantile(np.asarray(p.values, dtype=np.float64), [0.05, 0.5, 0.95])
+        spread = f"5/50/95%: {lo:.4g}/{med:.4g}/{hi:.4g}"
+        return f"draws(table={p.table}, {len(p.values)} rows, {spread})"
     d = p.model_dump(by_alias=True)
     name = d.pop("dist")
     return (
@@ -175,7 +186,7 @@ def assumptions_table(
     scenario: Any, source: str | None, overrides: tuple[str, ...]
 ) -> tuple[list[dict[str, str]], str]:
     """One row per parameter (uncertain first): path, value, tag, where, note; and a note."""
-    from sim.scenario.distributions import is_uncertain
+    from sim.scenario.distributions import Draws, is_uncertain
     from sim.scenario.parameters import declared_parameters
 
     prov: dict[str, Provenance] = {}
@@ -199,6 +210,9 @@ def assumptions_table(
                 if prov
                 else Provenance("untagged", "", "")
             )
+        if isinstance(p, Draws) and p.source and pv.tag in ("untagged", "default"):
+            # A calibrated table carries its provenance in the value itself.
+            pv = Provenance("calibrated", pv.where, p.source[:120])
         rows.append(
             {
                 "path": path,
@@ -228,6 +242,11 @@ def figure_data(fig: Any, dpi: int = 110) -> str:
 
 def _fig(fig: Any, caption: str) -> dict[str, str]:
     return {"data": figure_data(fig), "caption": caption}
+
+
+def _png(path: Path, caption: str) -> dict[str, str]:
+    """A PNG file of a results folder, inlined like :func:`_fig`'s figures."""
+    return {"data": base64.b64encode(path.read_bytes()).decode("ascii"), "caption": caption}
 
 
 # ----------------------------------------------------------------------------- manifests
@@ -410,12 +429,7 @@ def build_comparison(folder: Path) -> dict[str, Any]:
     figs = []
     png = folder / "charts" / "comparison.png"
     if png.exists():
-        figs.append(
-            {
-                "data": base64.b64encode(png.read_bytes()).decode("ascii"),
-                "caption": "B - A with paired 95% intervals.",
-            }
-        )
+        figs.append(_png(png, "B - A with paired 95% intervals."))
     cmd = m.get("command") or []
     ask = (
         f"How do the outcomes of B, \u201c{info['b']['title']}\u201d, differ from those of A, "
@@ -601,11 +615,293 @@ def build_sweep(folder: Path) -> dict[str, Any]:
     }
 
 
+BACKTEST_FILES = (
+    "backtest.json",
+    "statistics.csv",
+    "episodes.csv",
+    "draws.csv",
+    "statistics.png",
+    "episodes.png",
+    "posterior.png",
+)
+
+
+def _pct(p: float) -> str:
+    return f"{p:.1%}"
+
+
+def _pct_interval(lo: float, hi: float) -> str:
+    return f"[{_pct(lo)}, {_pct(hi)}]"
+
+
+def _inside(rows: Any) -> str:
+    return f"{int(rows['inside_90'].sum())} of {len(rows)}"
+
+
+def _episode_rows(episodes: Any) -> list[dict[str, str]]:
+    from sim.analysis.stats import wilson_interval
+    from sim.model.history import PLAUSIBLE
+
+    out = []
+    for r in episodes.itertuples():
+        n, repeats = int(r.replicates), int(r.repeats)
+        # The folder keeps the uncalibrated share as P(once) ** repeats, on the same replicates
+        # and seed; its count of worlds gives the same 90% Wilson interval as the calibrated one.
+        k = round(n * float(r.uncalibrated) ** (1.0 / repeats))
+        lo, hi = wilson_interval(k, n, 0.90)
+        out.append(
+            {
+                "episode": str(r.episode),
+                "happened": str(r.what_happened),
+                "scenario": f"scenarios/{r.scenario}",
+                "repeats": f"{repeats}",
+                "replicates": f"{n:,}",
+                "probability": _pct(float(r.probability)),
+                "interval": _pct_interval(float(r.probability_5), float(r.probability_95)),
+                "uncalibrated": _pct(float(r.uncalibrated)),
+                "uncalibrated_interval": _pct_interval(float(lo) ** repeats, float(hi) ** repeats),
+                "plausible": "yes" if float(r.probability) >= PLAUSIBLE else "NO",
+            }
+        )
+    return out
+
+
+def _statistic_rows(stats: Any) -> list[dict[str, str]]:
+    out = []
+    for r in stats.to_dict("records"):
+        n = int(r["disputes"])
+        out.append(
+            {
+                "cls": str(r["class"]),
+                "role": "in-sample" if r["role"] == "fit" else "held out",
+                "statistic": str(r["statistic"]),
+                "label": str(r["label"]),
+                "fitted": "yes" if bool(r["fitted"]) else "",
+                "observed": f"{float(r['observed']):.3f}",
+                "count": f"{round(float(r['observed']) * n)}/{n}",
+                "model": f"{float(r['predicted_median']):.3f}",
+                "interval": f"[{float(r['predicted_5']):.3f}, {float(r['predicted_95']):.3f}]",
+                "inside": "yes" if bool(r["inside_90"]) else "NO",
+            }
+        )
+    return out
+
+
+def build_backtest(folder: Path) -> dict[str, Any]:
+    """Context of a backtest folder's report (``escalation backtest``)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.calibration import mid
+    from sim.calibration.backtest import UNCALIBRATED, shipped_draws
+    from sim.calibration.fit import LADDER_FILE, PRIORS, SCENARIO, TABLE
+    from sim.model.history import PLAUSIBLE
+    from sim.runner.store import code_version, versions
+    from sim.scenario import load_scenario
+
+    missing = [f for f in BACKTEST_FILES if not (folder / f).exists()]
+    if missing:
+        raise UserError(f"{folder}: damaged backtest folder (missing {', '.join(missing)})")
+    try:
+        info = json.loads((folder / "backtest.json").read_text(encoding="utf-8"))
+        stats = pd.read_csv(folder / "statistics.csv")
+        episodes = pd.read_csv(folder / "episodes.csv")
+        draws = pd.read_csv(folder / "draws.csv")
+        fit_class = str(info["fit_class"])
+        replicates, seed = int(info["replicates"]), int(info["seed"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{folder}: damaged backtest folder ({e})") from None
+
+    fit = stats[stats["role"] == "fit"]
+    held = stats[stats["role"] != "fit"]
+    counts = {
+        "fitted": _inside(stats[stats["fitted"].astype(bool)]),
+        "in_sample": _inside(fit),
+        "held_out": _inside(held),
+        "all": _inside(stats),
+    }
+    disputes = stats.groupby("class", sort=False)["disputes"].max()
+    classes = [
+        {
+            "name": c,
+            "role": "fitted (in-sample)" if c == fit_class else "held out (out-of-sample)",
+            "disputes": f"{int(disputes[c]):,}",
+            "description": mid.CLASSES[c].description if c in mid.CLASSES else "",
+        }
+        for c in disputes.index
+    ]
+    priors = {p.path: p for p in PRIORS}
+    q = draws.quantile([0.05, 0.5, 0.95]).to_numpy()
+    posterior = [
+        {
+            "path": c,
+            "prior": priors[c].label if c in priors else "?",
+            "q": [f"{float(x):.4g}" for x in q[:, j]],
+        }
+        for j, c in enumerate(draws.columns)
+    ]
+    # Is the table this backtest used still the one the scenarios ship?
+    shipped_now = "unknown"
+    try:
+        now = shipped_draws(SCENARIO)
+        same = (
+            list(now.columns) == list(draws.columns)
+            and now.shape == draws.shape
+            and bool(np.allclose(now.to_numpy(), draws.to_numpy(), rtol=1e-9, atol=0.0))
+        )
+        shipped_now = "yes" if same else "no"
+    except (UserError, ValueError, OSError):
+        pass
+
+    ladder = _rel(LADDER_FILE)
+    dyad = _rel(SCENARIO)
+    m = {
+        "versions": versions(),
+        "code_version": code_version(),
+        "command": shlex.split(str(info.get("command") or "escalation backtest")),
+        "spec": {"source": dyad},
+    }
+    ctx = _common(load_scenario(SCENARIO), m)
+    ctx["question"] = [
+        "Is what happened in each regional episode a plausible outcome of the scenario that "
+        "describes it, and does the calibrated model reproduce the record of militarized "
+        "interstate disputes (MID) out of sample?",
+        "Two checks of the shipped model. The episodes: every scenario under "
+        "scenarios/history/ is run as shipped, and the model's probability of what actually "
+        f"happened is compared with the {PLAUSIBLE:.0%} the project calls plausible, beside the "
+        "same scenario with the shared ladder dynamics at their values before calibration. "
+        "The record: the calibration scenario (a rival dyad after one side's display of force) "
+        "is held against each comparison class of the MID data, statistic by statistic; the "
+        "fitted class is in-sample, the other classes were never seen by the fit.",
+    ]
+    ctx["scenario_label"] = (
+        f"the calibration scenario {dyad}, on which the MID statistics are simulated (the "
+        "episodes' scenarios under scenarios/history/ list their own: report a run of each)"
+    )
+    ctx["reproduce_note"] = (
+        f"Written {info.get('created', '(time not recorded)')} in "
+        f"{float(info.get('seconds', float('nan'))):.0f} s. Rerun it with another -o (a "
+        "backtest never writes into an existing folder); its numbers do not depend on "
+        "--workers or a Dask cluster. The backtest folder does not record the versions it ran "
+        "on: those below are the installation's that wrote this report."
+    )
+    caveats = [
+        *(c for c in CAVEATS if c is not CAVEAT_INTERVALS),
+        "The episodes' intervals measure Monte Carlo sampling error only; the statistics' 90% "
+        "predictive intervals also carry the calibration's parameter uncertainty (the spread "
+        "over the table's rows) and the record's finite size (a class of n disputes). Neither "
+        "covers errors in the assumptions or in the model's structure.",
+        "A plausible episode does not confirm the model: each episode happened once, and a "
+        f"probability of {PLAUSIBLE:.0%} or more only says the model does not rule it out. The "
+        "episodes share the calibrated dynamics, so they are not independent tests, and the "
+        "probability of all of them together is not the product of the four.",
+        "Choices made after seeing checks: this folder does not record them. docs/MODEL.md "
+        "section 15 states two for the shipped calibration: "
+        + (
+            "the comparison class was changed from the generic two-state class to the "
+            "USSR-NATO one after the generic fit made three of the four episodes implausible, "
+            "and"
+            if fit_class == mid.FIT_CLASS
+            else f"the default class {mid.FIT_CLASS} (this calibration used {fit_class}) was "
+            "chosen after seeing the episodes under a generic fit, and"
+        )
+        + " the accident rate's prior was made log-uniform after a uniform one sank the "
+        "Belarus-Ukraine episode; the episodes and the held-out classes are not blind checks "
+        "of those choices.",
+    ]
+    if replicates < 2000:
+        caveats.append(
+            f"This backtest ran {replicates:,} replicates per episode (the default is 2,000); "
+            "the episodes' intervals are correspondingly wide."
+        )
+    if shipped_now == "no":
+        caveats.append(
+            f"The table of draws the scenarios ship now ({ladder}) differs from the one this "
+            "backtest used (draws.csv in the folder): its command reproduces these numbers only "
+            "with that table installed."
+        )
+    ctx["caveats"] = caveats
+    inside = info.get("inside_90") or {}
+    return {
+        **ctx,
+        "title": "Backtest: the calibrated model against the MID record and the regional episodes",
+        "kind_label": "Backtest",
+        "calibration": {
+            "provenance": str(info.get("provenance", "")),
+            "table": TABLE,
+            "file": ladder,
+            "rows": f"{int(info.get('draws', len(draws))):,}",
+            "fit_class": fit_class,
+            "held_out": ", ".join(c for c in disputes.index if c != fit_class),
+            "shipped_now": shipped_now,
+            "check_replicates": f"{int(info.get('check_replicates', 0)):,}",
+        },
+        "classes": classes,
+        "posterior": posterior,
+        "episodes": _episode_rows(episodes),
+        "replicates": f"{replicates:,}",
+        "seed": seed,
+        "plausible": _pct(PLAUSIBLE),
+        "statistics": _statistic_rows(stats),
+        "counts": counts,
+        "share_in_sample": _pct(float(inside.get("in_sample", float("nan")))),
+        "share_held_out": _pct(float(inside.get("out_of_sample", float("nan")))),
+        "figures": [
+            _png(
+                folder / "episodes.png",
+                "The probability the model gives to what happened in each episode: calibrated "
+                "with its 90% interval, uncalibrated as a point (its interval is in the table).",
+            ),
+            _png(
+                folder / "statistics.png",
+                "Observed MID statistics against the calibrated model's 90% predictive "
+                "intervals, by comparison class.",
+            ),
+            _png(
+                folder / "posterior.png",
+                "The shipped table of draws (posterior) against the calibration's priors.",
+            ),
+        ],
+        "drivers": [],
+        "methods": [
+            f"Episodes: each scenario under scenarios/history/ is run on {replicates:,} "
+            f"replicates, seed {seed}, as shipped (each replicate takes one row of the "
+            f"calibrated table '{TABLE}'), and again with the shared dynamics at their "
+            f"uncalibrated values ({'; '.join(UNCALIBRATED)}) on the same seed and replicate "
+            "ids (common random numbers). A replicate matches what happened when it passes the "
+            "episode's check (sim/model/history.py). The probability is the share of matching "
+            "replicates with a 90% Wilson interval (Wilson 1927); an episode repeated r times "
+            "in the record (the six drills) counts as r independent draws, so the share and "
+            "both ends of its interval are raised to the power r.",
+            f"Statistics: the rival dyad ({dyad}) on every row of the table x "
+            f"{int(info.get('check_replicates', 0)):,} simulated disputes per row, seed "
+            f"{seed + 1}; each statistic is the same function on the record and on the model "
+            "(docs/MODEL.md section 15). A class of n disputes gets a posterior predictive "
+            "interval: at each row's simulated share, n disputes drawn binomially; the 5% and "
+            "95% quantiles over the rows are the 90% interval, and the observed share is inside "
+            "or not. 'Fitted' marks the statistics in the calibration's distance on its class.",
+            "Posterior: the shipped table's 5%, 50% and 95% quantiles per parameter beside its "
+            "prior; the table is a systematic resample by weight of an ABC-SMC posterior (Toni "
+            "et al. 2009; Beaumont et al. 2009; escalation calibrate).",
+        ],
+        "command": _command(m, ["escalation", "backtest"]),
+    }
+
+
+def _rel(path: Path) -> str:
+    """A path relative to the working directory when it lies below it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "run": build_run,
     "comparison": build_comparison,
     "sensitivity": build_sensitivity,
     "sweep": build_sweep,
+    "backtest": build_backtest,
 }
 """Folder kind -> context builder. A new kind: one builder here and one ``block/<kind>``."""
 
@@ -618,7 +914,7 @@ KIND_FILES = (
 
 
 def folder_kind(folder: Path) -> str:
-    """``run``, ``comparison``, ``sensitivity``, ``sweep`` (or another kind's name).
+    """``run``, ``comparison``, ``sensitivity``, ``sweep``, ``backtest`` (or another kind's name).
 
     Raises:
         UserError: not a results folder.
@@ -639,7 +935,8 @@ def folder_kind(folder: Path) -> str:
                     raise UserError(f"{folder}: damaged {name}") from None
             return kind
     raise UserError(
-        f"{folder}: not a results folder (no manifest.json, comparison.json or analysis.json)"
+        f"{folder}: not a results folder (no manifest.json, comparison.json, analysis.json or "
+        "backtest.json)"
     )
 
 
@@ -686,7 +983,7 @@ def write_report(folder: Path, out: Path | None = None, pdf: bool = True) -> dic
     """Write ``report.html`` (and ``report.pdf``) for a results folder.
 
     Args:
-        folder: A run, comparison, sensitivity or sweep folder.
+        folder: A run, comparison, sensitivity, sweep or backtest folder.
         out: The HTML file (default ``folder/report.html``); the PDF goes beside it.
         pdf: Also print the PDF (needs Chromium and Playwright; skipped with a note if absent).
 

@@ -1,7 +1,7 @@
 """The report's Jinja2 templates, kept as text in the package (no data files to install).
 
 ``page`` is the frame every report shares; ``block/<kind>`` is the part that differs by folder
-kind. A new kind of folder (a backtest, say) is one more ``block/<kind>`` entry here and one
+kind. A new kind of folder is one more ``block/<kind>`` entry here and one
 context builder registered in :data:`sim.report.BUILDERS`.
 """
 
@@ -28,7 +28,7 @@ PAGE = """<!DOCTYPE html>
   .tag { display: inline-block; padding: 0 5px; border-radius: 3px; font-size: 11px; }
   .tag-source { background: #d8ecd8; } .tag-history { background: #dbe6f5; }
   .tag-assumption { background: #f7dfd3; } .tag-untagged { background: #eee; color: #777; }
-  .tag-default { background: #eee; color: #777; }
+  .tag-default { background: #eee; color: #777; } .tag-calibrated { background: #e6dcf2; }
   figure { margin: 1rem 0; page-break-inside: avoid; }
   figure img { max-width: 100%; border: 1px solid #eee; }
   figcaption { font-size: 12px; color: #555; }
@@ -56,7 +56,8 @@ described in the methods section; they are not probabilities of real-world event
 <h2>Assumptions</h2>
 <p>Every parameter of {{ scenario_label }}: its value or distribution, and where the value comes
 from, as tagged in the scenario file ([source] a fact stated in the source document, [history] a
-historical record, [assumption] a modelling assumption). {{ provenance_note }}</p>
+historical record, [assumption] a modelling assumption; calibrated: a table of joint draws fitted
+to data, with its provenance). {{ provenance_note }}</p>
 <table id="assumptions-table">
 <thead><tr><th>parameter</th><th>value</th><th>tag</th><th>set in</th><th>note</th></tr></thead>
 <tbody>
@@ -82,6 +83,7 @@ historical record, [assumption] a modelling assumption). {{ provenance_note }}</
 <h2>Reproduce</h2>
 <p>The exact command:</p>
 <pre id="command">{{ command }}</pre>
+{% if reproduce_note is defined %}<p id="reproduce-note">{{ reproduce_note }}</p>{% endif %}
 <p>Versions:</p>
 <table id="versions"><tbody>
 {% for k, v in versions %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}
@@ -180,11 +182,69 @@ SWEEP = (
     + "</section>\n"
 )
 
+BACKTEST = (
+    """<section id="calibration">
+<h2>The calibration it used</h2>
+<p>The shared ladder dynamics as shipped: table <code>{{ calibration.table }}</code> of
+{{ calibration.rows }} joint posterior draws in {{ calibration.file }}, provenance
+<code>[{{ calibration.provenance }}]</code>. Each replicate takes one row, so every run carries
+the calibration's uncertainty. Fitted to the comparison class
+<strong id="fit-class">{{ calibration.fit_class }}</strong>; held out:
+<span id="held-out">{{ calibration.held_out }}</span>. The table the scenarios ship now is the
+one this backtest used: <span id="shipped-now">{{ calibration.shipped_now }}</span>.</p>
+<table id="classes"><thead><tr><th>comparison class</th><th>role</th><th>disputes</th>
+<th>what it holds</th></tr></thead><tbody>
+{% for c in classes %}<tr class="class"><td>{{ c.name }}</td><td>{{ c.role }}</td>
+<td class="num">{{ c.disputes }}</td><td>{{ c.description }}</td></tr>{% endfor %}
+</tbody></table>
+<table id="posterior"><thead><tr><th>parameter</th><th>prior</th><th>5%</th><th>median</th>
+<th>95%</th></tr></thead><tbody>
+{% for p in posterior %}<tr class="parameter"><td>{{ p.path }}</td><td>{{ p.prior }}</td>
+{% for v in p.q %}<td class="num">{{ v }}</td>{% endfor %}</tr>{% endfor %}
+</tbody></table>
+</section>
+<section id="episodes">
+<h2>What happened, and the probability the model gave it</h2>
+<p>Each episode on {{ replicates }} replicates, seed {{ seed }}; 90% Wilson intervals.
+Uncalibrated: the same scenario with the shared dynamics at their values before calibration,
+on the same random numbers. Plausible: at least {{ plausible }}, calibrated.</p>
+<table id="episodes-table"><thead><tr><th>episode (scenario)</th><th>what happened</th>
+<th>repeats</th><th>P calibrated [90% interval]</th><th>P uncalibrated [90% interval]</th>
+<th>plausible</th></tr></thead><tbody>
+{% for e in episodes %}<tr class="episode" data-episode="{{ e.episode }}"><td>{{ e.episode }}
+<br><small>{{ e.scenario }}</small></td><td>{{ e.happened }}</td>
+<td class="num">{{ e.repeats }}</td>
+<td class="num">{{ e.probability }} {{ e.interval }}</td>
+<td class="num">{{ e.uncalibrated }} {{ e.uncalibrated_interval }}</td>
+<td>{{ e.plausible }}</td></tr>{% endfor %}</tbody></table>
+</section>
+<section id="statistics">
+<h2>The MID record: observed against the model's 90% predictive interval</h2>
+<p>Inside the interval: <strong id="inside-count">{{ counts.all }}</strong> statistics in all;
+in-sample <span id="inside-in-sample">{{ counts.in_sample }}</span> ({{ share_in_sample }}),
+of them the fitted statistics <span id="inside-fitted">{{ counts.fitted }}</span>; held out
+<span id="inside-held-out">{{ counts.held_out }}</span> ({{ share_held_out }}).</p>
+<table id="statistics-table"><thead><tr><th>class</th><th>sample</th><th>statistic</th>
+<th>fitted</th><th>observed</th><th>count / disputes</th><th>model median</th>
+<th>90% predictive interval</th><th>inside</th></tr></thead><tbody>
+{% for s in statistics %}<tr class="statistic" data-inside="{{ s.inside }}"><td>{{ s.cls }}</td>
+<td>{{ s.role }}</td><td title="{{ s.statistic }}">{{ s.label }}</td><td>{{ s.fitted }}</td>
+<td class="num">{{ s.observed }}</td><td class="num">{{ s.count }}</td>
+<td class="num">{{ s.model }}</td><td class="num">{{ s.interval }}</td><td>{{ s.inside }}</td>
+</tr>{% endfor %}</tbody></table>
+</section>
+<section id="charts"><h2>Charts</h2>
+"""
+    + _FIGURES
+    + "</section>\n"
+)
+
 TEMPLATES = {
     "page": PAGE,
     "block/run": RUN,
     "block/comparison": COMPARISON,
     "block/sensitivity": SENSITIVITY,
     "block/sweep": SWEEP,
+    "block/backtest": BACKTEST,
 }
 """Template name -> Jinja2 source."""
