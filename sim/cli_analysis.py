@@ -126,11 +126,11 @@ def register(subparsers: Any) -> None:
         "report",
         help="a self-contained HTML (and PDF) report of a results folder",
         description="Write report.html (images inlined) and report.pdf for a run, comparison, "
-        "sensitivity or sweep folder: the question, the assumptions with their provenance "
-        "tags, headline outcomes with intervals, charts, what drives them, methods, caveats "
-        "and the command that reproduces it.",
+        "sensitivity, sweep or backtest folder: the question, the assumptions with their "
+        "provenance tags, headline outcomes with intervals, charts, what drives them, methods, "
+        "caveats and the command that reproduces it.",
     )
-    r.add_argument("folder", help="run, comparison, sensitivity or sweep folder")
+    r.add_argument("folder", help="run, comparison, sensitivity, sweep or backtest folder")
     r.add_argument("-o", "--out", metavar="FILE", help="HTML file (default FOLDER/report.html)")
     r.add_argument("--no-pdf", action="store_true", help="write the HTML only")
     r.set_defaults(func=cmd_report)

@@ -22,6 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim import kernels
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -82,12 +84,16 @@ class Streams:
 
     def uniform(self, day: int, actor: int, purpose: str) -> np.ndarray:
         """One uniform number in [0, 1) per replicate for (day, actor, purpose)."""
-        return (self.bits(day, actor, purpose) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        return kernels.uniform(self._rep, np.uint64(_key(self.seed, day, actor, purpose)), 0.0)
 
     def open_uniform(self, day: int, actor: int, purpose: str) -> np.ndarray:
         """One uniform number in (0, 1) per replicate: safe for inverse CDFs."""
+        return kernels.uniform(self._rep, np.uint64(_key(self.seed, day, actor, purpose)), 0.5)
+
+    def numpy_uniform(self, day: int, actor: int, purpose: str, offset: float = 0.0) -> np.ndarray:
+        """:meth:`uniform` (offset 0) or :meth:`open_uniform` (0.5) by numpy (the reference)."""
         return (
-            (self.bits(day, actor, purpose) >> np.uint64(11)).astype(np.float64) + 0.5
+            (self.bits(day, actor, purpose) >> np.uint64(11)).astype(np.float64) + offset
         ) * _TO_UNIT
 
     def normal(self, day: int, actor: int, purpose: str) -> np.ndarray:

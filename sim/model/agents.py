@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import kernels
 from sim.model.observe import DIRECTED, View
 from sim.model.tables import FEATURE_NAMES, ActorTable, Choices, F
 
@@ -75,6 +76,17 @@ def _slices(cols: np.ndarray) -> list[slice]:
     return out
 
 
+def _csr(
+    per_choice: list[list[tuple[int, float]]] | list[list[tuple[int, int]]], dtype: type
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pointers, row indices, values) of each choice's list of (row, value) pairs."""
+    ptr = np.zeros(len(per_choice) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(t) for t in per_choice])
+    idx = np.array([i for t in per_choice for i, _ in t], dtype=np.int64)
+    val: np.ndarray = np.array([v for t in per_choice for _, v in t], dtype=dtype)
+    return ptr, idx, val
+
+
 class Weigher:
     """The utility rule of one actor's choices (menu or measures), laid out for its step.
 
@@ -122,9 +134,75 @@ class Weigher:
             (int(self.groups[col]) if FEATURE_NAMES[f] in DIRECTED else 0, f, col, wv)
             for f, col, wv in ch.varying
         ]
+        self._compile_program(by_key, view.n)
+
+    def _compile_program(
+        self, by_key: dict[tuple[int, int], list[tuple[int, float]]], n: int
+    ) -> None:
+        """Lay the terms out as flat arrays for :func:`kernels.utilities`.
+
+        Each choice's terms keep the order in which :meth:`numpy_utilities` adds them: fixed
+        terms by ascending (feature, group), then the varying ones in list order.
+        """
+        # np.multiply.outer(s * s, aversion) computes (s * s)[j] * aversion[r]: the kernel
+        # forms the same product per element instead of reading a (K, R) array every day.
+        self.s2 = self.s * self.s
+        cost = self.ch.cost_t
+        self.cost_fixed = (
+            (cost == cost[:, :1]).all(axis=1) if cost.shape[1] else np.ones(self.k, dtype=bool)
+        )
+        self.threat_groups = sorted({int(g) for g in self.groups})
+        where = {g: i for i, g in enumerate(self.threat_groups)}
+        self.gidx = np.array([where[int(g)] for g in self.groups], dtype=np.int64)
+        rows: dict[tuple[int, int], int] = {}
+
+        def slot(g: int, f: int) -> int:
+            return rows.setdefault((g, f), len(rows))
+
+        fixed: list[list[tuple[int, float]]] = [[] for _ in range(self.k)]
+        for (f, g), cols in sorted(by_key.items()):
+            for j, w in cols:
+                fixed[j].append((slot(g, f), w))
+        varying: list[list[tuple[int, int]]] = [[] for _ in range(self.k)]
+        wv_rows: list[np.ndarray] = []
+        for g, f, col, wv in self.varying:
+            varying[col].append((slot(g, f), len(wv_rows)))
+            wv_rows.append(np.broadcast_to(np.asarray(wv, dtype=np.float64), (n,)))
+        self.rows = list(rows)
+        self.terms = _csr([[(i, w) for i, w in t] for t in fixed], np.float64)
+        self.var_terms = _csr(varying, np.int64)
+        self.wv = np.array(wv_rows, dtype=np.float64).reshape(len(wv_rows), n)
 
     def __call__(self, view: View) -> np.ndarray:
-        """(K, R) utility of each choice, before inertia."""
+        """(K, R) utility of each choice, before inertia (the compiled kernel)."""
+        n = view.n
+        row = view.row
+        threat = F["threat"]
+        gt = np.empty((len(self.threat_groups), n))
+        for i, g in enumerate(self.threat_groups):
+            np.multiply(self.at.gain, row(g, threat), out=gt[i])
+        x = np.empty((len(self.rows), n))
+        for i, (g, f) in enumerate(self.rows):
+            x[i] = row(g, f)
+        u = np.empty((self.k, n))
+        kernels.utilities(
+            self.s,
+            self.gidx,
+            gt,
+            self.s2,
+            self.at.aversion,
+            self.ch.cost_t,
+            self.cost_fixed,
+            *self.terms,
+            *self.var_terms,
+            x,
+            self.wv,
+            u,
+        )
+        return u
+
+    def numpy_utilities(self, view: View) -> np.ndarray:
+        """The same (K, R) utilities by numpy array operations (the kernel's reference)."""
         at = self.at
         row = view.row
         threat = F["threat"]
@@ -193,6 +271,7 @@ class Actor(mesa.Agent):
         self._start_cost = np.ascontiguousarray(t.slot_start_cost[:, ids].T)  # (K, R)
         self._end_cost = np.ascontiguousarray(t.slot_end_cost[:, ids].T)
         self._endable = t.slot_endable[ids][:, None]
+        self._endable_k = np.ascontiguousarray(t.slot_endable[ids], dtype=np.bool_)
         self._defence_cols = [
             col for col, k in enumerate(ids) if t.slot_kind[k] == "collective_defence"
         ]
@@ -248,17 +327,40 @@ class Actor(mesa.Agent):
         assert self._menu_col is not None
         u = self._menu(view)
         # Inertia is added to yesterday's entry only (the others would add exactly 0).
-        col = self._menu_col[self.model.state.last[:, self.index]]
-        worlds = np.flatnonzero(col >= 0)
-        u[col[worlds], worlds] += at.inertia[worlds]
+        kernels.add_inertia(u, self._menu_col[self.model.state.last[:, self.index]], at.inertia)
         return u
 
-    def choice_probabilities(self, view: View, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """(K, R) utilities and logit probabilities of the menu (zero where unavailable)."""
+    def _logit(
+        self, view: View, day: int, draw: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(K, R) utilities, logit probabilities (zero where unavailable) and the drawn column."""
         at = self.table
         u = self.utilities(view)
         blocked = self._blocked(day)
         # A world where nothing is available falls back to the lowest-rung entry.
+        z = kernels.logit_exponents(
+            u, blocked, self._inv_temp, _U_CAP, int(np.argmin(at.menu.rung))
+        )
+        p = np.exp(z, out=z)
+        col = kernels.logit_draw(p, blocked, draw)
+        return u, p, col
+
+    def choice_probabilities(self, view: View, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(K, R) utilities and logit probabilities of the menu (zero where unavailable)."""
+        u, p, _ = self._logit(view, day, np.zeros(view.n))
+        return u, p
+
+    def numpy_choice_probabilities(self, view: View, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """The same as :meth:`choice_probabilities` by numpy array operations (the reference)."""
+        at = self.table
+        if self._menu is None:
+            self.utilities(view)
+        assert self._menu is not None and self._menu_col is not None
+        u = self._menu.numpy_utilities(view)
+        col = self._menu_col[self.model.state.last[:, self.index]]
+        worlds = np.flatnonzero(col >= 0)
+        u[col[worlds], worlds] += at.inertia[worlds]
+        blocked = self._blocked(day)
         stuck = blocked.all(axis=0)
         if stuck.any():
             blocked[np.argmin(at.menu.rung), stuck] = False
@@ -266,9 +368,6 @@ class Actor(mesa.Agent):
         z *= self._inv_temp[None, :]
         np.copyto(z, -np.inf, where=blocked)
         z -= z.max(axis=0)
-        # exp(-inf) is 0, but takes numpy's slow path for special values (about ten times
-        # the cost of a finite argument, measured); about half the entries are blocked on a
-        # typical day. Exponentiate 0 there instead and write the 0 afterwards.
         np.copyto(z, 0.0, where=blocked)
         p = np.exp(z, out=z)
         np.copyto(p, 0.0, where=blocked)
@@ -279,14 +378,8 @@ class Actor(mesa.Agent):
         """Choose today's daily move in every world; writes the model's pending entries."""
         m = self.model
         at = self.table
-        u, p = self.choice_probabilities(view, day)
         draw = m.streams.uniform(day, self.index, "choice")
-        # Inverse CDF over the few entries, row by row: faster than cumsum along a short axis.
-        col = np.zeros(p.shape[1], dtype=np.int64)
-        acc = np.zeros(p.shape[1])
-        for k in range(p.shape[0] - 1):
-            acc += p[k]
-            col += acc <= draw
+        u, p, col = self._logit(view, day, draw)
         chosen = at.menu.ids[col]
         m.pending[:, self.index] = chosen
         if m.trace is not None:
@@ -305,18 +398,46 @@ class Actor(mesa.Agent):
         """
         m = self.model
         at = self.table
-        ch = at.measures
-        st = m.state
         if self._slots is None:
-            self._slots = Weigher(at, ch, view)
-        u = np.clip(self._slots(view), -_U_CAP, _U_CAP)
-        on = st.on[:, ch.ids].T  # (K, R)
+            self._slots = Weigher(at, at.measures, view)
+        on, can_start = self._switch_state(day)
+        u = self._slots(view)
+        x = kernels.measure_exponents(
+            u, on, self._start_cost, self._end_cost, at.temperature, _U_CAP
+        )
+        p = kernels.measure_probabilities(
+            np.exp(x, out=x),
+            on,
+            self._endable_k,
+            can_start,
+            m.params["dynamics.measure_review"],
+        )
+        switchable = np.where(on, self._endable, can_start)
+        return u, p, switchable
+
+    def _switch_state(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """(K, R) which of this actor's slots are in force, and which could start today."""
+        m = self.model
+        ch = self.table.measures
+        on = np.ascontiguousarray(m.state.on[:, ch.ids].T)
         can_start = np.ones_like(on)
         for col, conds in ch.requires:
             for c in conds:
                 can_start[col] &= m.condition(c, day)
         for col in self._defence_cols:
             can_start[col] &= m.commitments.open_for(self.index)
+        return on, can_start
+
+    def numpy_measure_probabilities(
+        self, view: View, day: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same as :meth:`measure_probabilities` by numpy array operations (the reference)."""
+        m = self.model
+        at = self.table
+        if self._slots is None:
+            self._slots = Weigher(at, at.measures, view)
+        on, can_start = self._switch_state(day)
+        u = np.clip(self._slots.numpy_utilities(view), -_U_CAP, _U_CAP)
         temp = at.temperature[None, :]
         start = -(u - self._start_cost) / temp
         end = -(-u - self._end_cost) / temp
