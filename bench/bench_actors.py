@@ -1,6 +1,6 @@
 """Benchmark the second-edition model with 2, 6 and 7 actors.
 
-    .venv/bin/python bench/bench_actors.py [--quick] [--workers-run]
+    .venv/bin/python bench/bench_actors.py [--quick] [--workers-run | --only-workers-run]
 
 Prints, per scenario (the rival dyad: 2 actors; staged provocation: 6; Suwalki: 7):
 
@@ -89,12 +89,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     ap.add_argument("--workers-run", action="store_true", help="also 1M replicates, 2 workers")
+    ap.add_argument("--only-workers-run", action="store_true", help="the 1M run alone")
     args = ap.parse_args()
+    args.workers_run |= args.only_workers_run
     sizes = (2_000,) if args.quick else (10_000, 100_000)
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print("| scenario | actors | replicates | M actor-decisions/s (CPU) | (wall) | x one world |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for rel, actors in CASES:
+    for rel, actors in () if args.only_workers_run else CASES:
         path = ROOT / "scenarios" / rel
         single = one_at_a_time(path, 20 if args.quick else 200)
         for n in sizes:

