@@ -580,38 +580,68 @@ def sobol_indices(
     confidence: float = 0.95,
     resamples: int = 500,
 ) -> pd.DataFrame:
-    """Sobol first and total order indices (SALib ``sobol.analyze``, Saltelli et al. 2010).
+    """Sobol first and total order indices (SALib's estimators, Saltelli et al. 2010).
+
+    The point estimates are SALib's ``first_order`` and ``total_order``; the bootstrap
+    intervals are SALib ``sobol.analyze``'s to the last bit (same normalisation, the same
+    resamples from the same seed, the same formulas), computed with the resampled A, B and
+    their variance shared by every factor instead of redrawn for each one: at N = 16,384
+    base samples and 500 resamples ``analyze`` spent minutes per outcome gathering the same
+    arrays 57 times over. ``tests/test_sensitivity.py`` checks the equality with ``analyze``.
 
     Returns:
         factor, S1, S1_ci_low, S1_ci_high, ST, ST_ci_low, ST_ci_high (bootstrap intervals).
     """
     import warnings
 
-    from SALib.analyze import sobol as sobol_analyze
+    from SALib.analyze.sobol import first_order, separate_output_values, total_order
+    from scipy.stats import norm
 
     y = np.asarray(y, dtype=np.float64)
     d = len(names)
+    zeros = np.zeros(d)
     if np.var(y) == 0:
-        zeros = np.zeros(d)
         return pd.DataFrame(
             {"factor": list(names), "S1": zeros, "S1_ci_low": zeros, "S1_ci_high": zeros}
             | {"ST": zeros, "ST_ci_low": zeros, "ST_ci_high": zeros}
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = sobol_analyze.analyze(
-            salib_problem(names),
-            y,
-            calc_second_order=False,
-            num_resamples=resamples,
-            conf_level=confidence,
-            seed=derived_seed(seed, "sensitivity:sobol-bootstrap"),
+    if y.size % (d + 2):
+        raise ValueError(f"{y.size} outputs are not a whole number of {d + 2}-point blocks")
+    n = y.size // (d + 2)
+    y = (y - y.mean()) / y.std()
+    a, b, ab, _ = separate_output_values(y, d, n, False)
+    r = np.random.default_rng(derived_seed(seed, "sensitivity:sobol-bootstrap")).integers(
+        n, size=(n, resamples)
+    )
+    z = norm.ppf(0.5 + confidence / 2)
+    eps = np.finfo(float).eps
+    s1, st = np.empty(d), np.empty(d)
+    s1_conf, st_conf = np.zeros(d), np.zeros(d)
+    ar, br = a[r], b[r]
+    yr = np.r_[ar, br]
+    varies = np.ptp(yr) > eps  # else SALib's estimators return 0 for every resample
+    y_var = np.var(yr, axis=0)
+    ok = y_var > eps
+    for j in range(d):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SALib warns of a constant output; zeros follow
+            s1[j] = first_order(a, ab[:, j], b)
+            st[j] = total_order(a, ab[:, j], b)
+        if not varies:
+            continue
+        abr = ab[r, j]
+        first = np.divide(
+            np.mean(br * (abr - ar), axis=0), y_var, out=np.zeros_like(y_var), where=ok
         )
+        total = np.divide(
+            0.5 * np.mean((ar - abr) ** 2, axis=0), y_var, out=np.zeros_like(y_var), where=ok
+        )
+        s1_conf[j] = z * first.std(ddof=1)
+        st_conf[j] = z * total.std(ddof=1)
     out: dict[str, Any] = {"factor": list(names)}
-    for key in ("S1", "ST"):
-        s = np.asarray(r[key], dtype=np.float64)
-        c = np.nan_to_num(np.asarray(r[f"{key}_conf"], dtype=np.float64))
-        out[key], out[f"{key}_ci_low"], out[f"{key}_ci_high"] = s, s - c, s + c
+    for key, v, c in (("S1", s1, s1_conf), ("ST", st, st_conf)):
+        c = np.nan_to_num(c)
+        out[key], out[f"{key}_ci_low"], out[f"{key}_ci_high"] = v, v - c, v + c
     return pd.DataFrame(out)
 
 
