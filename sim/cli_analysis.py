@@ -9,16 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.errors import UserError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 DISCLAIMER = "These results are explorations of the scenario's stated assumptions, not forecasts."
 
@@ -286,35 +282,9 @@ def _g(x: float) -> str:
     return "nan" if x != x else f"{x:.3f}"
 
 
-SOBOL_PRECISION = 0.1
-"""The widest interval half-width, as a share of the largest total index, a Sobol run aims at."""
-
-
-def _sobol_precision(rows: pd.DataFrame, info: dict[str, Any]) -> list[str]:
-    """A line on how wide the outcome's intervals are, and the N that would narrow them.
-
-    Bootstrap intervals shrink as 1/sqrt(N), so the N that would bring the widest half-width
-    to a tenth of the largest index is N * (width / 0.1) ** 2 (an estimate, rounded up to a
-    power of two as Sobol designs are).
-    """
-    largest = float(rows["ST"].max())
-    if not largest > 0:
-        return []
-    half = max(
-        float(((rows[f"{k}_ci_high"] - rows[f"{k}_ci_low"]) / 2).max()) for k in ("ST", "S1")
-    )
-    rel = half / largest
-    line = f"  intervals: widest half-width {rel:.2f} of the largest total index"
-    n = info.get("n")
-    if rel <= SOBOL_PRECISION or not n:
-        return [line + f" (at most {SOBOL_PRECISION:g}: resolved)"]
-    need = 2 ** math.ceil(math.log2(n * (rel / SOBOL_PRECISION) ** 2))
-    return [line + f"; about N={need:,} would bring it to {SOBOL_PRECISION:g} (1/sqrt(N))"]
-
-
 def format_sensitivity(result: Any, top: int = 10) -> str:
     """What ``escalation sensitivity`` prints: per outcome, the top factors and checks."""
-    from sim.analysis.sensitivity import INDEX_COLUMN, ranking_stability
+    from sim.analysis.sensitivity import INDEX_COLUMN, ranking_stability, sobol_precision
 
     info = result.info
     lines = [
@@ -345,7 +315,8 @@ def format_sensitivity(result: Any, top: int = 10) -> str:
             lines.append("  the outcome is the same in every world: nothing to attribute")
             continue
         if result.method == "sobol":
-            lines.extend(_sobol_precision(result.indices[result.indices["outcome"] == o], info))
+            rows = result.indices[result.indices["outcome"] == o]
+            lines.append("  " + sobol_precision(rows, info.get("n")))
         t = result.top(o, top)
         header = "  rank  factor" + " " * 42
         if result.method == "sobol":

@@ -363,7 +363,7 @@ def test_sobol_indices_equal_salib_analyze_to_the_last_bit(rare: bool) -> None:
 
 
 def test_the_sobol_printout_says_whether_intervals_are_resolved_and_what_n_would_do() -> None:
-    from sim.cli_analysis import _sobol_precision
+    from sim.analysis.sensitivity import sobol_precision
 
     def rows(half: float) -> pd.DataFrame:
         st = np.array([0.5, 0.2, 0.0])
@@ -372,7 +372,7 @@ def test_the_sobol_printout_says_whether_intervals_are_resolved_and_what_n_would
             | {"S1": st / 2, "S1_ci_low": st / 2 - half / 2, "S1_ci_high": st / 2 + half / 2}
         )
 
-    (line,) = _sobol_precision(rows(0.04), {"n": 1024})
+    line = sobol_precision(rows(0.04), 1024)
     assert "0.08 of the largest total index" in line and "resolved" in line
-    (line,) = _sobol_precision(rows(0.1), {"n": 1024})  # 0.2 of 0.5: 4x the samples
+    line = sobol_precision(rows(0.1), 1024)  # 0.2 of 0.5: 4x the samples
     assert "0.20 of the largest" in line and "about N=4,096 would bring it to 0.1" in line

@@ -645,6 +645,35 @@ def sobol_indices(
     return pd.DataFrame(out)
 
 
+SOBOL_PRECISION = 0.1
+"""The widest interval half-width, as a share of the largest total index, a Sobol run aims at."""
+
+
+def sobol_precision(rows: pd.DataFrame, n: int | None) -> str:
+    """How wide one outcome's Sobol intervals are, and the N that would narrow them.
+
+    Bootstrap intervals shrink as 1/sqrt(N), so the N that would bring the widest half-width
+    to a tenth of the largest index is about N * (width / 0.1) ** 2 (an estimate, rounded up
+    to a power of two as Sobol designs are).
+
+    Args:
+        rows: The outcome's rows of the indices table.
+        n: The run's base samples.
+    """
+    largest = float(rows["ST"].max())
+    if not largest > 0:
+        return "intervals: no factor has a total index above 0"
+    half = max(
+        float(((rows[f"{k}_ci_high"] - rows[f"{k}_ci_low"]) / 2).max()) for k in ("ST", "S1")
+    )
+    rel = half / largest
+    line = f"intervals: widest half-width {rel:.2f} of the largest total index"
+    if rel <= SOBOL_PRECISION or not n:
+        return line + f" (at most {SOBOL_PRECISION:g}: resolved)"
+    need = 2 ** math.ceil(math.log2(n * (rel / SOBOL_PRECISION) ** 2))
+    return line + f"; about N={need:,} would bring it to {SOBOL_PRECISION:g} (1/sqrt(N))"
+
+
 INDEX_COLUMN = {"morris": "mu_star", "sobol": "ST"}
 """The index a method's factors are ranked by."""
 

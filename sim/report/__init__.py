@@ -453,7 +453,7 @@ def build_comparison(folder: Path) -> dict[str, Any]:
 
 def build_sensitivity(folder: Path) -> dict[str, Any]:
     """Context of a sensitivity folder's report."""
-    from sim.analysis.sensitivity import INDEX_COLUMN, ranking_stability
+    from sim.analysis.sensitivity import INDEX_COLUMN, ranking_stability, sobol_precision
     from sim.api_analysis import RUN_SUBFOLDER, load_sensitivity
     from sim.charts.sensitivity import convergence_chart
 
@@ -507,10 +507,20 @@ def build_sensitivity(folder: Path) -> dict[str, Any]:
                 for _, r in top.iterrows()
             ]
         stab = ranking_stability(conv, 10)
+        text = f"Top-10 ranking kept {stab:.0%} of its members between N/2 and N."
+        if res.method == "sobol":
+            rows_o = res.indices[res.indices["outcome"] == o]
+            text += " " + sobol_precision(rows_o, info.get("n")).capitalize() + "."
+        if noise["noise_in_means"] > 0.5:
+            text += (
+                f" {noise['noise_in_means']:.0%} of the point means' variance is the particular"
+                " worlds' noise: these indices are not reliable; more replicates per point"
+                " (-k) would make them so."
+            )
         drivers.append(
             {
                 "title": o,
-                "text": f"Top-10 ranking kept {stab:.0%} of its members between N/2 and N.",
+                "text": text,
                 "columns": cols,
                 "rows": rows,
                 "rules": [],
