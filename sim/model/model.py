@@ -29,6 +29,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.model import outcomes as oc
 from sim.model.agents import Actor
 from sim.model.mechanisms import dispute, economy, end_states, incidents, injects, measures
@@ -333,13 +334,7 @@ class EscalationModel(mesa.Model):
         disclosure = t.per_entry(t.disclosure, choice).sum(axis=1) * alive
         incidents.attribution(self, day, narrative, disclosure)
 
-        # Hybrid pressure lands on the target of whoever applies it, and fades.
-        hyb = t.per_entry(t.hybrid, choice) * alive[:, None]
-        target = t.entry_target[choice]
-        decay = self.params["dynamics.hybrid_decay"][:, None, None]
-        st.hybrid *= decay
-        r, a = np.nonzero(hyb > 0)
-        st.hybrid[r, a, target[r, a]] = np.minimum(st.hybrid[r, a, target[r, a]] + hyb[r, a], 1.0)
+        self._add_hybrid(choice)
 
         until = day + self.scenario_spec.context.nuclear_signal_days
         for a in lk.signallers:
@@ -361,18 +356,69 @@ class EscalationModel(mesa.Model):
             caught = accident.any(axis=2)
             np.maximum(st.rung, ar, out=st.rung, where=caught)
             np.maximum(st.aimed_rung, ar, out=st.aimed_rung, where=accident)
-        h = dispute.acts(self, choice, accident, measures.militarized_starts(self, started))
-        dispute.record(self, day, h)
+        dispute.step(self, day, choice, accident, started)
+        self._close_day(day)
+        st.day = day
+        end_states.stop_absorbed(st, t)
+        del ended
+
+    def _add_hybrid(self, choice: np.ndarray) -> None:
+        """Hybrid pressure fades, then lands on the target of whoever applies it today."""
+        t = self.tables
+        st = self.state
+        kernels.add_hybrid(
+            st.hybrid,
+            self.params["dynamics.hybrid_decay"],
+            t.per_entry(t.hybrid, choice),
+            t.entry_target[choice],
+            st.alive,
+        )
+
+    def numpy_add_hybrid(self, choice: np.ndarray) -> None:
+        """:meth:`_add_hybrid` by numpy (the reference its kernel is tested against)."""
+        t = self.tables
+        st = self.state
+        hyb = t.per_entry(t.hybrid, choice) * st.alive[:, None]
+        target = t.entry_target[choice]
+        decay = self.params["dynamics.hybrid_decay"][:, None, None]
+        st.hybrid *= decay
+        r, a = np.nonzero(hyb > 0)
+        st.hybrid[r, a, target[r, a]] = np.minimum(st.hybrid[r, a, target[r, a]] + hyb[r, a], 1.0)
+
+    def _close_day(self, day: int) -> None:
+        """The running records of the day: highest rungs, slots ever in force, days lived."""
+        st = self.state
+        kernels.close_day(
+            st.alive,
+            st.rung,
+            st.aimed_rung,
+            st.on,
+            day,
+            st.max_rung,
+            st.actor_max,
+            st.pair_max,
+            st.ever_on,
+            st.days,
+        )
+
+    def numpy_close_day(self, day: int) -> None:
+        """:meth:`_close_day` by numpy (the reference its kernel is tested against)."""
+        st = self.state
+        alive = st.alive
         st.max_rung = np.maximum(st.max_rung, np.where(alive, st.rung.max(axis=1), 0))
         st.ever_on |= st.on
         np.maximum(st.pair_max, st.aimed_rung, out=st.pair_max, where=alive[:, None, None])
         np.maximum(st.actor_max, st.rung * alive[:, None], out=st.actor_max)
         st.days = np.where(alive, day, st.days)
-        st.day = day
-        end_states.stop_absorbed(st, t)
-        del ended
 
     def _count(self, day: int) -> None:
+        """Add the day's ladder and alignment occupancy (worlds per actor and rung)."""
+        st = self.state
+        kernels.count_rungs(st.rung, self.occupancy[day])
+        self.alignment_occupancy[day] = np.bincount(st.alignment, minlength=self.tables.n_levels)
+
+    def numpy_count(self, day: int) -> None:
+        """:meth:`_count` by numpy (the reference its kernel is tested against)."""
         st = self.state
         nr = self.tables.n_rungs
         na = self.tables.n_actors

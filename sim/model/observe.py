@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import kernels
 from sim.model.state import NONE, WorldState
 from sim.model.tables import FEATURE_NAMES, NO_TARGET, F, Tables
 from sim.rng import Streams
@@ -89,12 +90,32 @@ class _Day:
             for j, b in enumerate(t.actors[a].adversaries):
                 if j % 4 == 0:
                     bits = self.streams.bits(self.day + 1, a, f"fog{j // 4}")
-                v = ((bits >> np.uint64(16 * (j % 4))) & _FOG_MASK).astype(np.float64) / 65536.0
-                shift = (v > 1.0 - misread / 2).astype(np.int64) - (v < misread / 2)
-                r = self.st.aimed_rung[:, b, a] + shift
-                np.clip(r, 0, top, out=r)
-                out[b] = t.severity[r]
+                out[b] = kernels.fog_severity(
+                    bits,
+                    np.uint64(16 * (j % 4)),
+                    misread,
+                    self.st.aimed_rung[:, b, a],
+                    top,
+                    t.severity,
+                )
             self._seen[a] = out
+        return out
+
+    def numpy_seen(self, a: int) -> dict[int, np.ndarray]:
+        """:meth:`seen` by numpy (the reference its kernel is tested against); not kept."""
+        t = self.t
+        misread = t.params["fog.posture_misread"]
+        top = t.n_rungs - 1
+        out = {}
+        bits = np.zeros(0, dtype=np.uint64)
+        for j, b in enumerate(t.actors[a].adversaries):
+            if j % 4 == 0:
+                bits = self.streams.bits(self.day + 1, a, f"fog{j // 4}")
+            v = ((bits >> np.uint64(16 * (j % 4))) & _FOG_MASK).astype(np.float64) / 65536.0
+            shift = (v > 1.0 - misread / 2).astype(np.int64) - (v < misread / 2)
+            r = self.st.aimed_rung[:, b, a] + shift
+            np.clip(r, 0, top, out=r)
+            out[b] = t.severity[r]
         return out
 
     def own_threat(self, a: int) -> np.ndarray:
@@ -114,9 +135,15 @@ class _Day:
         if out is None:
             last = self.st.force[:, attacker, victim]
             memory = self.t.scenario.dynamics.attack_memory_days
-            out = (last != NONE) & (self.day - last < memory)
+            out = kernels.recent(last, self.day, memory)
             self._attacked[key] = out
         return out
+
+    def numpy_attacked(self, victim: int, attacker: int) -> np.ndarray:
+        """:meth:`attacked` by numpy (the reference its kernel is tested against); not kept."""
+        last = self.st.force[:, attacker, victim]
+        memory = self.t.scenario.dynamics.attack_memory_days
+        return (last != NONE) & (self.day - last < memory)
 
     def facing(self, a: int, b: int) -> np.ndarray:
         """(R,) bool: a's and b's forces are both deployed facing each other."""

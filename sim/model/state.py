@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import kernels
 from sim.model.tables import NO_TARGET, Tables
 
 NONE = -1
@@ -33,6 +34,9 @@ PAIR_FIELDS = ("aimed_rung", "pair_max", "force", "hybrid")
 
 def pair_array(n: int, na: int, dtype: Any, fill: Any = 0) -> np.ndarray:
     """An (n, na, na) array filled with ``fill``, each ``[:, a, b]`` column contiguous."""
+    if not fill:
+        # Zeros come from the allocator already zeroed: no pass over the array.
+        return np.zeros((n, na, na), dtype=dtype, order="F")
     return np.full((n, na, na), fill, dtype=dtype, order="F")
 
 
@@ -46,18 +50,35 @@ class _Postures:
 
     ``pairs`` lists every (a, b) whose aimed rung can be above 0 by a daily move, with
     ``rung[e]`` the rung entry ``e`` aims at b (0 when it aims elsewhere, or is not a's).
+
+    The same as arrays for :func:`sim.kernels.postures`: ``aim[a, b]`` is the ``rung`` row
+    of (a, b) (zeros for the other pairs, ``aims[a, b]`` False); ``actor_slot``/``actor_of``
+    and ``pair_slot``/``pair_a``/``pair_b`` flatten ``t.slots_by_actor`` and
+    ``t.slots_by_pair``.
     """
 
     def __init__(self, t: Tables):
+        na = t.n_actors
         self.pairs: list[tuple[int, int, np.ndarray]] = []
-        for a in range(t.n_actors):
+        self.aim = np.zeros((na, na, t.entry_rung.size), dtype=np.int64)
+        for a in range(na):
             mine = t.entry_actor == a
-            for b in range(t.n_actors):
+            for b in range(na):
                 aims = mine & (
                     (t.entry_target == b) | ((t.entry_target == NO_TARGET) & t.adversary[a, b])
                 )
                 if aims.any():
                     self.pairs.append((a, b, np.where(aims, t.entry_rung, 0)))
+                    self.aim[a, b] = self.pairs[-1][2]
+        by_actor = [(int(k), a) for a, ks in t.slots_by_actor for k in ks]
+        by_pair = [(int(k), a, b) for a, b, ks in t.slots_by_pair for k in ks]
+        self.actor_slot = np.array([k for k, _ in by_actor], dtype=np.int64)
+        self.actor_of = np.array([a for _, a in by_actor], dtype=np.int64)
+        self.pair_slot = np.array([k for k, _, _ in by_pair], dtype=np.int64)
+        self.pair_a = np.array([a for _, a, _ in by_pair], dtype=np.int64)
+        self.pair_b = np.array([b for _, _, b in by_pair], dtype=np.int64)
+        self.slot_rung = t.slot_rung.astype(np.int64)  # typed even without slots
+        self.aims = self.aim.any(axis=2)
 
 
 def derived[T](t: Tables, make: Callable[[Tables], T]) -> T:
@@ -204,8 +225,33 @@ class WorldState:
         An undirected daily move is what every adversary sees; an aimed one only its target. A
         measure in force raises its holder's posture, toward its target or, undirected, toward
         every adversary, to the measure's rung. Rungs are >= 0, so a measure that is off (0)
-        never raises anything.
+        never raises anything. One pass of :func:`sim.kernels.postures`; the numbers are
+        :meth:`numpy_refresh_postures`'s.
         """
+        n, na = self.last.shape
+        lk = derived(t, _Postures)
+        rung = np.empty((n, na), dtype=np.int64)
+        aimed = np.empty((n, na, na), dtype=np.int64, order="F")  # every element is written
+        kernels.postures(
+            self.last,
+            t.entry_rung,
+            lk.aim,
+            lk.aims,
+            lk.slot_rung,
+            lk.actor_slot,
+            lk.actor_of,
+            lk.pair_slot,
+            lk.pair_a,
+            lk.pair_b,
+            self.on,
+            rung,
+            aimed,
+        )
+        self.rung = rung
+        self.aimed_rung = aimed
+
+    def numpy_refresh_postures(self, t: Tables) -> None:
+        """:meth:`refresh_postures` by numpy (the reference its kernel is tested against)."""
         n, na = self.last.shape
         lk = derived(t, _Postures)
         rung = t.entry_rung[self.last]

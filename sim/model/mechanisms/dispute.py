@@ -14,10 +14,68 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.state import NONE, pair_array
+from sim import kernels
+from sim.model.mechanisms import measures
+from sim.model.state import NONE, derived, pair_array
+from sim.model.tables import NO_TARGET, Tables
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
+
+
+def step(
+    m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray, started: np.ndarray
+) -> None:
+    """Add today's militarized acts to the record, world by world in one pass.
+
+    :func:`sim.kernels.dispute_day` does what :func:`acts` then :func:`record` do
+    (:func:`numpy_step`) without building the (R, N, N) array of the day's acts.
+    """
+    t = m.tables
+    st = m.state
+    lk = derived(t, _Militarized)
+    kernels.dispute_day(
+        choice,
+        t.entry_target,
+        lk.entry_level,
+        st.alive,
+        accident,
+        started,
+        lk.slot,
+        lk.slot_a,
+        lk.slot_b,
+        lk.slot_level,
+        day,
+        st.onset,
+        st.initiator,
+        st.target,
+        st.last_act,
+        st.hostility,
+        st.reciprocated,
+    )
+
+
+def numpy_step(
+    m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray, started: np.ndarray
+) -> None:
+    """:func:`step` by numpy (the reference its kernel is tested against)."""
+    record(m, day, acts(m, choice, accident, measures.militarized_starts(m, started)))
+
+
+class _Militarized:
+    """Each entry's hostility level, and the aimed slots whose start is a militarized act."""
+
+    def __init__(self, t: Tables):
+        self.entry_level = t.cow[t.entry_rung].astype(np.int64)
+        ks = [
+            k
+            for k in range(t.slot_actor.size)
+            if t.slot_target[k] != NO_TARGET and t.slot_hostility[k] >= 2
+        ]
+        self.slot = np.array(ks, dtype=np.int64)
+        self.slot_a = t.slot_actor[self.slot].astype(np.int64)
+        self.slot_b = t.slot_target[self.slot].astype(np.int64)
+        self.slot_level = t.slot_hostility[self.slot].astype(np.int64)
 
 
 def acts(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
 from sim.model.state import NONE, derived, pair_array
 from sim.model.tables import Tables
 
@@ -30,7 +31,11 @@ EVENT_ACTOR = 253  # the actor coordinate reserved for accident and fatality dra
 
 
 def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
-    """(R, N, N) symmetric: an accidental exchange of fire on the border of a and b today."""
+    """(R, N, N) symmetric: an accidental exchange of fire on the border of a and b today.
+
+    Every border's chance in one pass (:func:`sim.kernels.accident_chances`); a border draws
+    its uniform numbers only where some world has a chance, as :func:`numpy_accidents` does.
+    """
     t = m.tables
     st = m.state
     n, na = m.n, t.n_actors
@@ -40,21 +45,18 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     rate = m.params["incidents.accident_rate"]
     if not np.any(rate > 0):
         return out
-    forces = m.forces_today
-    hyb = t.per_entry(t.hybrid, choice) > 0  # (R, N) a runs hybrid operations today
-    target = t.entry_target[choice]
-    hybrid_presence = m.params["incidents.hybrid_presence"]
-
-    def presence(a: int, b: int) -> np.ndarray:
-        """(R,) a's presence on its border with b: 1 with forces facing b, else at least
-        ``hybrid_presence`` while a runs hybrid operations aimed at b."""
-        out = forces[:, a, b].astype(np.float64)
-        there = hyb[:, a] & (target[:, a] == b)
-        np.maximum(out, hybrid_presence, out=out, where=there)
-        return out
-
+    lk = derived(t, _Borders)
+    chances = kernels.accident_chances(
+        m.forces_today,
+        t.per_entry(t.hybrid, choice) > 0,  # (R, N) a runs hybrid operations today
+        t.entry_target[choice],
+        rate,
+        m.params["incidents.hybrid_presence"],
+        lk.a,
+        lk.b,
+    )
     for i, (a, b) in enumerate(t.borders):
-        chance = rate * presence(a, b) * presence(b, a)
+        chance = chances[i]
         if not chance.any():
             continue
         u = m.streams.uniform(day, EVENT_ACTOR, f"accident:{i}")
@@ -64,35 +66,44 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray) -> np.ndarray:
-    """Record today's uses of force and incidents; returns (R, N, N) force events (a hit b)."""
+def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray) -> None:
+    """Record today's uses of force and incidents (:func:`sim.kernels.force_events`, then
+    deaths, the first armed incident and staged incidents as in :func:`numpy_apply`)."""
+    t = m.tables
+    st = m.state
+    chosen_force, chosen_any, acc_any = kernels.force_events(
+        choice,
+        t.force,
+        t.entry_target,
+        t.entry_rung,
+        st.alive,
+        accident,
+        day,
+        t.armed_rung,
+        st.force,
+        st.attacked_rung,
+    )
+    _deaths_and_incidents(m, day, choice, chosen_force, chosen_any, acc_any)
+
+
+def _deaths_and_incidents(
+    m: EscalationModel,
+    day: int,
+    choice: np.ndarray,
+    chosen_force: np.ndarray,
+    chosen_any: np.ndarray,
+    acc_any: np.ndarray,
+    numpy: bool = False,
+) -> None:
+    """Deaths, the first armed incident and staged incidents, after today's force events.
+
+    ``numpy``: shift beliefs by the numpy rule (for :func:`numpy_apply`) instead of a kernel.
+    """
     t = m.tables
     st = m.state
     p = m.params
     n, na = m.n, t.n_actors
     alive = st.alive
-    rows = np.arange(n)[:, None]
-    chosen_force = t.force[choice] & alive[:, None]  # (R, N)
-    target = t.entry_target[choice]
-    events = pair_array(n, na, bool, False)
-    r, a = np.nonzero(chosen_force)
-    events[r, a, target[r, a]] = True
-    chosen_any = chosen_force.any(axis=1)
-    acc_any = accident.any(axis=(1, 2))
-    events |= accident
-    np.copyto(st.force, day, where=events)  # in place: the state owns its arrays
-    rung = np.where(chosen_force, t.entry_rung[choice], NONE)  # (R, N)
-    hit_rung = np.full((n, na), NONE, dtype=np.int64)
-    for a in range(na):
-        b = target[:, a]
-        ok = chosen_force[:, a]
-        if ok.any():
-            rr = np.flatnonzero(ok)
-            hit_rung[rr, b[rr]] = np.maximum(hit_rung[rr, b[rr]], rung[rr, a])
-    acc_victim = accident.any(axis=1)
-    hit_rung = np.where(acc_victim, np.maximum(hit_rung, t.armed_rung), hit_rung)
-    st.attacked_rung = np.maximum(st.attacked_rung, hit_rung)
-
     # Deaths: one draw per actor using force, one per accident border.
     if chosen_any.any():
         fat = t.per_entry(t.fatality, choice)
@@ -129,17 +140,18 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
         )
         q = np.clip(q, 1e-6, 1 - 1e-6)
         prior = np.log(q / (1 - q))
-        for at in t.actors:
-            st.lean[:, at.index] = np.where(
-                new, prior + at.bias + st.lean[:, at.index], st.lean[:, at.index]
-            )
+        if numpy:
+            for at in t.actors:
+                st.lean[:, at.index] = np.where(
+                    new, prior + at.bias + st.lean[:, at.index], st.lean[:, at.index]
+                )
+        else:
+            kernels.open_incident(st.lean, new, prior, derived(t, _Biases).bias)
         st.evidence = np.where(new, q, st.evidence)
         st.truth_west = np.where(real_now, by_west, st.truth_west)
         st.incident |= new
         st.staged |= staged_now
         st.staged_day = np.where(staged_now, day, st.staged_day)
-    del rows
-    return events
 
 
 class _Stagers:
@@ -149,6 +161,13 @@ class _Stagers:
         self.stagers = [at.index for at in t.actors if t.stage[at.menu.ids].any()]
         self.west = [at.index for at in t.actors if at.side == 1]
         self.east = [at.index for at in t.actors if at.side == -1]
+
+
+class _Biases:
+    """(N, R) every actor's attribution bias, one row per actor (for the kernels)."""
+
+    def __init__(self, t: Tables):
+        self.bias = np.stack([at.bias for at in t.actors]).astype(np.float64)
 
 
 def _any_column(x: np.ndarray, cols: list[int]) -> np.ndarray:
@@ -171,6 +190,39 @@ def attribution(
     nw = narrative * weight
     dw = disclosure * weight
     noise_sd = p["fog.belief_noise"]
+    noisy = bool(np.any(noise_sd > 0))
+    none = np.zeros(0)
+    for at in t.actors:
+        if at.knows_truth:
+            continue
+        # The normal numbers stay numpy's (scipy's ndtri); the arithmetic is one kernel pass.
+        noise = noise_sd * m.streams.normal(day, at.index, "belief") if noisy else none
+        kernels.attribute(
+            st.lean,
+            at.index,
+            at.receptiveness_east,
+            at.receptiveness_west,
+            nw,
+            dw,
+            q,
+            noise,
+            st.incident,
+            st.alive,
+        )
+
+
+def numpy_attribution(
+    m: EscalationModel, day: int, narrative: np.ndarray, disclosure: np.ndarray
+) -> None:
+    """:func:`attribution` by numpy (the reference its kernel is tested against)."""
+    t = m.tables
+    st = m.state
+    p = m.params
+    q = st.evidence
+    weight = np.where(st.incident, 1.0, p["incidents.priming_weight"])
+    nw = narrative * weight
+    dw = disclosure * weight
+    noise_sd = p["fog.belief_noise"]
     for at in t.actors:
         if at.knows_truth:
             continue
@@ -178,3 +230,81 @@ def attribution(
         if np.any(noise_sd > 0):
             d = d + np.where(st.incident, noise_sd * m.streams.normal(day, at.index, "belief"), 0.0)
         st.lean[:, at.index] += d * st.alive
+
+
+class _Borders:
+    """The borders as two index arrays (for :func:`sim.kernels.accident_chances`)."""
+
+    def __init__(self, t: Tables):
+        self.a = np.array([a for a, _ in t.borders], dtype=np.int64)
+        self.b = np.array([b for _, b in t.borders], dtype=np.int64)
+
+
+def numpy_accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
+    """:func:`accidents` by numpy (the reference its kernel is tested against)."""
+    t = m.tables
+    st = m.state
+    n, na = m.n, t.n_actors
+    out = pair_array(n, na, bool, False)
+    if not t.borders:
+        return out
+    rate = m.params["incidents.accident_rate"]
+    if not np.any(rate > 0):
+        return out
+    forces = m.forces_today
+    hyb = t.per_entry(t.hybrid, choice) > 0  # (R, N) a runs hybrid operations today
+    target = t.entry_target[choice]
+    hybrid_presence = m.params["incidents.hybrid_presence"]
+
+    def presence(a: int, b: int) -> np.ndarray:
+        """(R,) a's presence on its border with b: 1 with forces facing b, else at least
+        ``hybrid_presence`` while a runs hybrid operations aimed at b."""
+        out = forces[:, a, b].astype(np.float64)
+        there = hyb[:, a] & (target[:, a] == b)
+        np.maximum(out, hybrid_presence, out=out, where=there)
+        return out
+
+    for i, (a, b) in enumerate(t.borders):
+        chance = rate * presence(a, b) * presence(b, a)
+        if not chance.any():
+            continue
+        u = m.streams.uniform(day, EVENT_ACTOR, f"accident:{i}")
+        hit = st.alive & (u < chance)
+        out[:, a, b] |= hit
+        out[:, b, a] |= hit
+    return out
+
+
+def numpy_apply(
+    m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
+) -> np.ndarray:
+    """:func:`apply` by numpy (the reference its kernel is tested against)."""
+    t = m.tables
+    st = m.state
+    n, na = m.n, t.n_actors
+    alive = st.alive
+    rows = np.arange(n)[:, None]
+    chosen_force = t.force[choice] & alive[:, None]  # (R, N)
+    target = t.entry_target[choice]
+    events = pair_array(n, na, bool, False)
+    r, a = np.nonzero(chosen_force)
+    events[r, a, target[r, a]] = True
+    chosen_any = chosen_force.any(axis=1)
+    acc_any = accident.any(axis=(1, 2))
+    events |= accident
+    np.copyto(st.force, day, where=events)  # in place: the state owns its arrays
+    rung = np.where(chosen_force, t.entry_rung[choice], NONE)  # (R, N)
+    hit_rung = np.full((n, na), NONE, dtype=np.int64)
+    for a in range(na):
+        b = target[:, a]
+        ok = chosen_force[:, a]
+        if ok.any():
+            rr = np.flatnonzero(ok)
+            hit_rung[rr, b[rr]] = np.maximum(hit_rung[rr, b[rr]], rung[rr, a])
+    acc_victim = accident.any(axis=1)
+    hit_rung = np.where(acc_victim, np.maximum(hit_rung, t.armed_rung), hit_rung)
+    st.attacked_rung = np.maximum(st.attacked_rung, hit_rung)
+
+    _deaths_and_incidents(m, day, choice, chosen_force, chosen_any, acc_any, numpy=True)
+    del rows
+    return events
