@@ -43,6 +43,7 @@ from sim.calibration.folder import require_new, staged
 from sim.errors import UserError
 from sim.model.history import EPISODES, PLAUSIBLE, Episode
 from sim.runner.options import ExecutionOptions, open_executor
+from sim.runner.store import code_version, versions
 from sim.scenario.distributions import Draws
 from sim.scenario.parameters import declared_parameters
 
@@ -195,6 +196,9 @@ def backtest(
         "fit_class": fit_class,
         "seconds": round((dt.datetime.now() - t0).total_seconds(), 1),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        # What the numbers were computed with, so a report of the folder can say so.
+        "versions": versions(),
+        "code_version": code_version(),
         "inside_90": {
             "in_sample": _share_inside(stats, fit=True),
             "out_of_sample": _share_inside(stats, fit=False),

@@ -765,9 +765,10 @@ def build_backtest(folder: Path) -> dict[str, Any]:
 
     ladder = _rel(LADDER_FILE)
     dyad = _rel(SCENARIO)
+    recorded = "versions" in info
     m = {
-        "versions": versions(),
-        "code_version": code_version(),
+        "versions": info.get("versions") or versions(),
+        "code_version": info.get("code_version") or code_version(),
         "command": shlex.split(str(info.get("command") or "escalation backtest")),
         "spec": {"source": dyad},
     }
@@ -792,8 +793,13 @@ def build_backtest(folder: Path) -> dict[str, Any]:
         f"Written {info.get('created', '(time not recorded)')} in "
         f"{float(info.get('seconds', float('nan'))):.0f} s. Rerun it with another -o (a "
         "backtest never writes into an existing folder); its numbers do not depend on "
-        "--workers or a Dask cluster. The backtest folder does not record the versions it ran "
-        "on: those below are the installation's that wrote this report."
+        "--workers or a Dask cluster. "
+        + (
+            "The versions below are those the backtest ran on (backtest.json)."
+            if recorded
+            else "This backtest folder does not record the versions it ran on: those below "
+            "are the installation's that wrote this report."
+        )
     )
     caveats = [
         *(c for c in CAVEATS if c is not CAVEAT_INTERVALS),
