@@ -149,6 +149,7 @@ def test_calibrate_and_backtest_commands_write_their_folders(
     info = json.loads((out / "calibration.json").read_text())
     assert info["fit_class"] == mid.FIT_CLASS
     assert set(info["held_out"]) == set(mid.CLASSES) - {mid.FIT_CLASS}
+    assert info["versions"]["numpy"] == np.__version__ and info["code_version"]
     checks = pd.read_csv(out / "checks.csv")
     assert set(checks["role"]) == {"fit", "held out"}
     # The written fragment is a valid scenario part: the rival dyad extends it unchanged.

@@ -31,7 +31,7 @@ from sim.calibration.folder import require_new, staged
 from sim.errors import UserError
 from sim.rng import Streams
 from sim.runner.options import ExecutionOptions, open_executor
-from sim.runner.store import write_bytes
+from sim.runner.store import code_version, versions, write_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "calibration" / "rival_dyad.yaml"
@@ -323,6 +323,8 @@ def calibrate(
         "dask": bool(opts.scheduler or opts.dask_local),
         "provenance": provenance,
         "python": sys.version.split()[0],
+        "versions": versions(),
+        "code_version": code_version(),
     }
     fitted = Fitted(post, obs, counts, checks, draws, folder, info)
     yaml_text = ladder_yaml(pri, draws, provenance)
