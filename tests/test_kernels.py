@@ -21,23 +21,13 @@ from hypothesis import strategies as st
 from sim import kernels
 from sim.model import EscalationModel
 from sim.model import observe as obs
-from sim.model.agents import _U_CAP
+from sim.model.agents import _U_CAP, inverse_cdf
 from sim.model.mechanisms import dispute, incidents
 from sim.model.state import WorldState
 from sim.rng import Streams
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def numpy_draw(p: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """The inverse CDF over the menu, as the numpy step drew it."""
-    col = np.zeros(p.shape[1], dtype=np.int64)
-    acc = np.zeros(p.shape[1])
-    for k in range(p.shape[0] - 1):
-        acc += p[k]
-        col += acc <= draw
-    return col
 
 
 @pytest.mark.parametrize(
@@ -56,7 +46,7 @@ def test_every_actor_weighs_and_draws_as_numpy_does(name):
                 assert np.array_equal(p, p0), (name, day, agent.name)
                 draw = m.streams.uniform(day, agent.index, "choice")
                 _, _, col = agent._logit(view, day, draw)
-                assert np.array_equal(col, numpy_draw(p0, draw)), (name, day, agent.name)
+                assert np.array_equal(col, inverse_cdf(p0, draw)), (name, day, agent.name)
                 if len(agent.table.measures.ids):
                     got = agent.measure_probabilities(view, day)
                     want = agent.numpy_measure_probabilities(view, day)
@@ -104,7 +94,7 @@ def test_logit_kernels_equal_the_numpy_logit(k, r, scale, share_blocked, seed):
     p = np.exp(z, out=z)
     col = kernels.logit_draw(p, b, draw)
     assert np.array_equal(p, p0)
-    assert np.array_equal(col, numpy_draw(p0, draw))
+    assert np.array_equal(col, inverse_cdf(p0, draw))
     assert col.min() >= 0 and col.max() < k
     # A world's probabilities do not depend on the worlds beside it. (numpy's reduction
     # does not promise this: over a (K, 1) array it sums pairwise, over (K, R) in order.)

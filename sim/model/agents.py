@@ -114,7 +114,6 @@ class Weigher:
         self.s = ch.s
         self.at = at
         self.ch = ch
-        self.aversion = np.multiply.outer(ch.s * ch.s, at.aversion)  # (K, R), fixed
         by_key: dict[tuple[int, int], list[tuple[int, float]]] = {}
         for j, terms_j in enumerate(self.fixed):
             for g, f, w in terms_j:
@@ -209,7 +208,7 @@ class Weigher:
         u = np.empty((self.k, view.n))
         for g, sl in self.group_slices:
             np.multiply.outer(self.s[sl], at.gain * row(g, threat), out=u[sl])
-        u -= self.aversion
+        u -= np.multiply.outer(self.s * self.s, at.aversion)
         u -= self.ch.cost_t
         for f, g, j, w in self.runs:
             if len(w) == 1:
@@ -252,6 +251,21 @@ def weigh(
     return u
 
 
+def inverse_cdf(p: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """(R,) the column each world's uniform number picks from its (K, R) probabilities.
+
+    The number of leading entries whose cumulative probability is at most the draw, summed in
+    menu order: the numpy statement of :func:`sim.kernels.logit_draw`'s draw, which gives the
+    same column for the same probabilities.
+    """
+    col = np.zeros(p.shape[1], dtype=np.int64)
+    acc = np.zeros(p.shape[1])
+    for k in range(p.shape[0] - 1):
+        acc += p[k]
+        col += acc <= draw
+    return col
+
+
 class Actor(mesa.Agent):
     """One actor of the scenario: observe, weigh its menu and its measures, choose."""
 
@@ -270,8 +284,7 @@ class Actor(mesa.Agent):
         t = model.tables
         self._start_cost = np.ascontiguousarray(t.slot_start_cost[:, ids].T)  # (K, R)
         self._end_cost = np.ascontiguousarray(t.slot_end_cost[:, ids].T)
-        self._endable = t.slot_endable[ids][:, None]
-        self._endable_k = np.ascontiguousarray(t.slot_endable[ids], dtype=np.bool_)
+        self._endable = np.ascontiguousarray(t.slot_endable[ids], dtype=np.bool_)  # (K,)
         self._defence_cols = [
             col for col, k in enumerate(ids) if t.slot_kind[k] == "collective_defence"
         ]
@@ -408,11 +421,11 @@ class Actor(mesa.Agent):
         p = kernels.measure_probabilities(
             np.exp(x, out=x),
             on,
-            self._endable_k,
+            self._endable,
             can_start,
             m.params["dynamics.measure_review"],
         )
-        switchable = np.where(on, self._endable, can_start)
+        switchable = np.where(on, self._endable[:, None], can_start)
         return u, p, switchable
 
     def _switch_state(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -447,7 +460,7 @@ class Actor(mesa.Agent):
         x = np.where(on, end, start)
         np.minimum(x, 700.0, out=x)
         p = review / (1.0 + np.exp(x, out=x))
-        endable = self._endable
+        endable = self._endable[:, None]
         np.copyto(p, 0.0, where=on & ~endable)
         np.copyto(p, 0.0, where=~(on | can_start))
         switchable = np.where(on, endable, can_start)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from sim.errors import UserError
+from sim.model.agents import inverse_cdf
 
 if TYPE_CHECKING:
     from sim.model.model import EscalationModel
@@ -159,7 +160,7 @@ class Decision:
         total = w.sum(axis=0)
         # A world whose weights vanish falls back to the model's own probabilities.
         w = np.where(total > 0, w / np.where(total > 0, total, 1.0), self.probabilities)
-        return _inverse_cdf(w, self.draw)
+        return inverse_cdf(w, self.draw)
 
     def own(self) -> np.ndarray:
         """(R,) the moves the model itself draws today (bit for bit: same rule, same number)."""
@@ -167,7 +168,7 @@ class Decision:
 
     def own_columns(self) -> np.ndarray:
         """Like :meth:`own`, as (R,) menu columns."""
-        return _inverse_cdf(self.probabilities, self.draw)
+        return inverse_cdf(self.probabilities, self.draw)
 
     def own_switches(self) -> np.ndarray:
         """(R, M) the switches the model's own review makes today (bit for bit)."""
@@ -195,17 +196,6 @@ class Decision:
             raise UserError(
                 f"{self.actor} has no move '{move}'; its menu: {', '.join(self.move_names)}"
             ) from None
-
-
-def _inverse_cdf(p: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    # The model's own loop (sim.model.agents.Actor.decide): the same sums in the same order,
-    # so the model's probabilities and its random number give exactly its move.
-    col = np.zeros(p.shape[1], dtype=np.int64)
-    acc = np.zeros(p.shape[1])
-    for k in range(p.shape[0] - 1):
-        acc += p[k]
-        col += acc <= draw
-    return col
 
 
 def _mirrors(model: EscalationModel, actor: int, slots: np.ndarray) -> np.ndarray:

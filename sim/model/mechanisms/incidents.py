@@ -178,18 +178,22 @@ def _any_column(x: np.ndarray, cols: list[int]) -> np.ndarray:
     return out
 
 
+def _pushes(
+    m: EscalationModel, narrative: np.ndarray, disclosure: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's narrative and disclosure, primed before an incident, and the belief noise sd."""
+    weight = np.where(m.state.incident, 1.0, m.params["incidents.priming_weight"])
+    return narrative * weight, disclosure * weight, m.params["fog.belief_noise"]
+
+
 def attribution(
     m: EscalationModel, day: int, narrative: np.ndarray, disclosure: np.ndarray
 ) -> None:
     """Narrative pushes beliefs toward 'the West did it', disclosure toward the truth."""
     t = m.tables
     st = m.state
-    p = m.params
     q = st.evidence
-    weight = np.where(st.incident, 1.0, p["incidents.priming_weight"])
-    nw = narrative * weight
-    dw = disclosure * weight
-    noise_sd = p["fog.belief_noise"]
+    nw, dw, noise_sd = _pushes(m, narrative, disclosure)
     noisy = bool(np.any(noise_sd > 0))
     none = np.zeros(0)
     for at in t.actors:
@@ -217,12 +221,8 @@ def numpy_attribution(
     """:func:`attribution` by numpy (the reference its kernel is tested against)."""
     t = m.tables
     st = m.state
-    p = m.params
     q = st.evidence
-    weight = np.where(st.incident, 1.0, p["incidents.priming_weight"])
-    nw = narrative * weight
-    dw = disclosure * weight
-    noise_sd = p["fog.belief_noise"]
+    nw, dw, noise_sd = _pushes(m, narrative, disclosure)
     for at in t.actors:
         if at.knows_truth:
             continue
