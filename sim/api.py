@@ -179,9 +179,11 @@ class ComparisonResult:
     def plot(self) -> Any:
         """The comparison chart (a matplotlib Figure; nothing is written)."""
         from sim.charts import comparison_chart
+        from sim.report.present import chart_labels
 
         info_a, info_b = _comparison_infos(_run_info_dict(self.a), _run_info_dict(self.b))
-        return comparison_chart(self.table, info_a, info_b)
+        labels = chart_labels(self.a.scenario, self.table["outcome"].astype(str))
+        return comparison_chart(self.table, info_a, info_b, labels=labels)
 
 
 # ----------------------------------------------------------------------------- running
@@ -786,13 +788,31 @@ _COMPARISON_COLUMNS = {
 def draw_comparison(folder: str | Path) -> list[FileRecord]:
     """(Re)draw ``charts/comparison.png`` and ``.svg`` of a comparison folder from its files."""
     from sim.charts import comparison_chart
+    from sim.report.present import chart_labels
 
     folder = Path(folder)
     table, info = load_comparison(folder)
-    fig = comparison_chart(table, *_comparison_infos(info["a"], info["b"]))
+    labels = chart_labels(_comparison_scenario(folder, info), table["outcome"].astype(str))
+    fig = comparison_chart(table, *_comparison_infos(info["a"], info["b"]), labels=labels)
     paths = save_figure(fig, folder / COMPARISON_CHART)
     close_figure(fig)
     return paths
+
+
+def _comparison_scenario(folder: Path, info: dict[str, Any]) -> Any | None:
+    """Run A's validated scenario, for labels; None when its folder is not at hand (the chart
+    then names outcomes by their identifiers in words)."""
+    from sim.api_analysis import _scenario_of_run
+    from sim.scenario.schema import validate_scenario
+
+    path = info.get("a", {}).get("path")
+    if not path:
+        return None
+    run = Path(path) if Path(path).is_absolute() else folder / path
+    try:
+        return validate_scenario(_scenario_of_run(run))
+    except (UserError, OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def default_comparison_dir(a: Any, b: Any, seed: int, root: str | Path = "results") -> Path:

@@ -394,36 +394,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- printing
 
 
-def _pct(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{100 * x:.1f}%"
+def format_summary(summary: pd.DataFrame, scenario: Any | None = None) -> str:
+    """A summary table as labelled text: the declared outcomes first, then grouped tables.
 
+    See :mod:`sim.report.present`, which the report, the charts and ``compare`` share.
+    """
+    from sim.report.present import format_groups, present_summary
 
-def _num(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
-
-
-def format_summary(summary: pd.DataFrame) -> str:
-    """A summary table as aligned text: probabilities with intervals, then means and medians."""
-    lines = []
-    width = max([len(str(o)) for o in summary["outcome"]] + [7])
-    probs = summary[summary["kind"] == "probability"]
-    others = summary[summary["kind"] != "probability"]
-    if len(probs):
-        lines.append(f"{'outcome':<{width}}  {'estimate':>8}  95% interval       n")
-        for r in probs.itertuples(index=False):
-            ci = f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]"
-            lines.append(f"{r.outcome:<{width}}  {_pct(r.estimate):>8}  {ci:<17}  {r.n:,}")
-    if len(others):
-        lines.append("")
-        lines.append(f"{'mean / median':<{width}}  {'estimate':>8}  95% interval       n")
-        for r in others.itertuples(index=False):
-            ci = f"[{_num(r.ci_low)}, {_num(r.ci_high)}]"
-            lines.append(f"{r.outcome:<{width}}  {_num(r.estimate):>8}  {ci:<17}  {r.n:,}")
-    return "\n".join(lines)
+    return format_groups(present_summary(summary, scenario))
 
 
 def format_run(result: Any) -> str:
@@ -434,7 +412,7 @@ def format_run(result: Any) -> str:
         f"{result.replicates:,} replicates, seed {result.seed}"
         + (f", overrides: {' '.join(m.spec.overrides)}" if m.spec.overrides else "")
     )
-    parts = [head, "", format_summary(result.summary), ""]
+    parts = [head, "", format_summary(result.summary, result.scenario), ""]
     parts += result.notes
     if result.failed and not any("failed" in n for n in result.notes):
         parts.append(f"{result.failed:,} replicates failed")
@@ -443,38 +421,19 @@ def format_run(result: Any) -> str:
 
 
 def format_comparison(result: Any) -> str:
-    """What ``escalation compare`` prints: A, B, B - A and its paired interval per outcome."""
-    t = result.table
+    """What ``escalation compare`` prints: A, B, B - A and its paired interval per outcome,
+    labelled and grouped as the run summary is (:mod:`sim.report.present`)."""
+    from sim.report.present import format_comparison_groups, present_comparison
+
     a, b = result.a, result.b
-    width = max([len(str(o)) for o in t["outcome"]] + [7])
     lines = [
         f"A: {a.label} ({a.scenario.title})",
         f"B: {b.label} ({b.scenario.title})",
         f"{len(a.outcomes):,} paired replicates, seed {a.seed} (common random numbers)",
         "",
-        f"{'outcome':<{width}}  {'A':>8}  {'B':>8}  {'B - A':>8}  paired 95% interval",
+        format_comparison_groups(present_comparison(result.table, a.scenario)),
     ]
-    for r in t.itertuples(index=False):
-        fmt = _pct if r.kind == "probability" else _num
-        signed = _pp if r.kind == "probability" else _signed
-        diff, lo, hi = signed(r.difference), signed(r.ci_low), signed(r.ci_high)
-        lines.append(
-            f"{r.outcome:<{width}}  {fmt(r.estimate_a):>8}  {fmt(r.estimate_b):>8}  "
-            f"{diff:>8}  [{lo}, {hi}]"
-        )
     lines += ["", "differences of probabilities are in percentage points (pp)", DISCLAIMER]
     if result.path is not None:
         lines.append(f"results: {result.path}")
     return "\n".join(lines)
-
-
-def _signed(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:+,.3g}" if abs(x) < 1000 else f"{x:+,.0f}"
-
-
-def _pp(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{100 * x:+.1f}pp"

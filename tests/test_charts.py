@@ -154,7 +154,7 @@ def test_probabilities_chart_draws_estimates_and_wilson_intervals() -> None:
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "armed incident"
     printed = [t.get_text() for t in ax.texts if t.get_gid() == "estimate-label"]
-    assert printed[0].startswith(f"{rows['estimate'].iloc[0]:.3f}")
+    assert printed[0].startswith(f"{100 * rows['estimate'].iloc[0]:.1f}%")
     assert ax.get_title(loc="left")
     assert_stamped(fig)
 

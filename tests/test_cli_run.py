@@ -119,7 +119,17 @@ def test_run_prints_summary_writes_folder_and_plot_redraws(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
     assert "600 replicates, seed 4" in text
-    assert "staged_incident" in text and "%" in text and "95% interval" in text
+    assert "95% interval" in text and "%" in text
+    # Labelled for a reader: the declared outcomes lead under their descriptions, no row shows
+    # an identifier.
+    from sim.scenario.loader import load_scenario
+
+    body = text.split("\n\n", 1)[1]
+    assert body.startswith("Headline outcomes")
+    for d in load_scenario(STAGED).outcomes.declared.values():
+        assert d.description[1:20] in body, d.description
+    assert "An incident was staged" in body and "staged_incident" not in body
+    assert "=" not in body and "mean:" not in body and "nan" not in body
     assert "explorations of the scenario's stated assumptions, not forecasts" in text
     assert text.strip().endswith(f"results: {out}")
     assert proc.stderr == ""  # not a TTY: no progress bar

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 
 from sim.charts.common import RunInfo, figure_of, new_figure, outcome_label, stamp_run_info
@@ -25,6 +28,7 @@ def comparison_chart(
     *,
     kind: str = "probability",
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Per outcome, the estimates of runs A and B and the paired difference B - A.
 
@@ -42,6 +46,8 @@ def comparison_chart(
         kind: which rows to show, ``probability`` or ``mean`` (means of different outcomes
             have different units, so mixing them on one axis would mislead).
         title: figure title; a default names both scenarios.
+        labels: row name -> readable label (:func:`sim.report.present.chart_labels`); rows
+            not in it get their identifier in words.
 
     Returns:
         The figure drawn into.
@@ -68,16 +74,18 @@ def comparison_chart(
     diff = rows["difference"].to_numpy(dtype=float)
     low = rows["ci_low"].to_numpy(dtype=float)
     high = rows["ci_high"].to_numpy(dtype=float)
-    labels = [outcome_label(str(o)) for o in rows["outcome"]]
+    names = labels or {}
+    tick_labels = [names.get(str(o), outcome_label(str(o))) for o in rows["outcome"]]
 
     if est_ax is not None:
         est_ax.hlines(y, np.minimum(a, b), np.maximum(a, b), color="0.75", linewidth=2)
         est_ax.plot(a, y, "o", color=COLOR_A, label=f"A: {info_a.scenario}", gid="estimate_a")
         est_ax.plot(b, y, "D", color=COLOR_B, label=f"B: {info_b.scenario}", gid="estimate_b")
-        est_ax.set_yticks(y, labels=labels)
+        est_ax.set_yticks(y, labels=tick_labels)
         if kind == "probability":
             est_ax.set_xlim(0.0, 1.0)
-        est_ax.set_xlabel(unit)
+            est_ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        est_ax.set_xlabel("probability" if kind == "probability" else unit)
         est_ax.set_title("Estimates", loc="left", fontweight="bold")
         est_ax.grid(axis="x", color="0.92")
         # Above the panels (constrained layout makes room), where no marker can be.
@@ -101,10 +109,13 @@ def comparison_chart(
                 gid=f"difference-{color}",
             )
     if est_ax is None:
-        diff_ax.set_yticks(y, labels=labels)
+        diff_ax.set_yticks(y, labels=tick_labels)
     diff_ax.set_ylim(n_rows - 0.5, -0.5)  # first row on top (shared with the estimates panel)
     span = float(np.nanmax(np.abs(np.concatenate([low, high, [1e-3]]))))
     diff_ax.set_xlim(-1.1 * span, 1.1 * span)  # symmetric, so the zero line sits in the middle
+    if kind == "probability":
+        diff_ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{100 * x:+.0f}pp"))
+        unit = "percentage points"
     diff_ax.set_xlabel(f"difference in {unit}, B − A ({conf:.0%} paired {method} interval)")
     diff_ax.set_title(
         "Paired difference (same seed, same replicates)", loc="left", fontweight="bold"
@@ -115,7 +126,10 @@ def comparison_chart(
         diff_ax.text(
             1.02,
             yi,
-            f"{d:+.3f} ({lo:+.3f} to {hi:+.3f})",
+            # Percentage points, as the terminal and the report write differences.
+            f"{100 * d:+.1f}pp ({100 * lo:+.1f} to {100 * hi:+.1f})"
+            if kind == "probability"
+            else f"{d:+.3g} ({lo:+.3g} to {hi:+.3g})",
             transform=column,
             va="center",
             ha="left",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,8 @@ def draw_all(
     horizon: int | None = None,
     *,
     actor_names: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    end_state_labels: Mapping[str, str] | None = None,
 ) -> dict[str, Figure]:
     """Draw every chart of a run; the caller saves them (``fig.savefig(dir / f"{stem}.png")``).
 
@@ -42,6 +44,8 @@ def draw_all(
         start_date: calendar date of day 0, for day axes.
         horizon: days simulated; default the outcomes' ``days`` column.
         actor_names: actor names in the order of the occupancy's actor axis.
+        labels: summary row name -> readable label (:func:`sim.report.present.chart_labels`).
+        end_state_labels: end-state name -> its label in the scenario.
 
     Returns:
         Figures keyed ``probabilities, end_states, ladder_fan, heatmap, time_to_incident,
@@ -52,8 +56,8 @@ def draw_all(
     has_alignment = any(str(c).endswith(("_alignment_max", "_alignment_final")) for c in outcomes)
     alignment_data = outcomes if has_alignment else alignment_occupancy
     figures = {
-        "probabilities": probabilities_chart(summary, info),
-        "end_states": end_state_chart(summary, info),
+        "probabilities": probabilities_chart(summary, info, labels=labels),
+        "end_states": end_state_chart(summary, info, labels=end_state_labels),
         "ladder_fan": ladder_fan_chart(occupancy, rung_names, actor_names, info, start_date),
         "heatmap": heatmap_chart(
             occupancy, rung_names, info, actor_names=actor_names, start_date=start_date

@@ -3,7 +3,7 @@ China's alignment level."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import blended_transform_factory
 from matplotlib.typing import ColorType
 
@@ -56,7 +57,7 @@ def _value_label(
         ax.text(
             where,
             pos,
-            f"{est:.3f}",
+            f"{100 * est:.1f}%",
             va="center",
             ha="right" if inside else "left",
             fontsize=7,
@@ -67,7 +68,7 @@ def _value_label(
         ax.text(
             pos,
             where + (0.0 if inside else 0.01),
-            f"{est:.3f}",
+            f"{100 * est:.1f}%",
             ha="center",
             va="top" if inside else "bottom",
             fontsize=9,
@@ -83,6 +84,7 @@ def probabilities_chart(
     *,
     outcomes: Sequence[str] | None = None,
     title: str = "How likely is each outcome?",
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Horizontal bars of outcome probabilities with their Wilson intervals.
 
@@ -98,6 +100,8 @@ def probabilities_chart(
             except the end states, which :func:`end_state_chart` shows by severity, and the
             ``=none`` categories (no blockade, no incident: the complements of rows shown).
         title: axes title.
+        labels: row name -> axis label (:func:`sim.report.present.chart_labels`); rows not in
+            it get their identifier in words.
 
     Returns:
         The figure drawn into.
@@ -125,9 +129,12 @@ def probabilities_chart(
     conf = _confidence(summary)
     ax.barh(y, est, height=0.62, color=BAR_COLOR, alpha=0.85, label="estimate")
     _interval_bars(ax, y, est, low, high, horizontal=True, capsize=3, label=_interval_label(conf))
-    ax.set_yticks(y, labels=[outcome_label(str(o)) for o in rows["outcome"]])
+    named = labels or {}
+    ax.set_yticks(y, labels=[named.get(str(o), outcome_label(str(o))) for o in rows["outcome"]])
     ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
     ax.set_xlim(0.0, 1.0)
+    # Percentages, as the terminal summary and the report write them.
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(_probability_label(conf))
     ax.set_title(title, loc="left", fontweight="bold")
     ax.grid(axis="x", color="0.9")
@@ -139,7 +146,7 @@ def probabilities_chart(
         ax.text(
             1.02,
             float(yi),
-            f"{e:.3f}  ({lo:.3f}–{hi:.3f})",
+            f"{100 * e:.1f}%  ({100 * lo:.1f}–{100 * hi:.1f}%)",
             transform=column,
             va="center",
             ha="left",
@@ -167,6 +174,7 @@ def end_state_chart(
     *,
     end_states: Sequence[str] = END_STATES,
     title: str = "How does the crisis end?",
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Probability of each end state, least to most severe, with Wilson intervals.
 
@@ -177,6 +185,7 @@ def end_state_chart(
         end_states: end-state names from least to most severe; end states in the summary but
             not in this list are drawn after them.
         title: axes title.
+        labels: end-state name -> its label in the scenario; others get the name in words.
 
     Returns:
         The figure drawn into.
@@ -207,8 +216,10 @@ def end_state_chart(
     _interval_bars(ax, x, est, low, high, horizontal=False, capsize=4, label=_interval_label(conf))
     for xi, e, hi in zip(x, est, high, strict=True):
         _value_label(ax, float(xi), e, hi, colors[xi], horizontal=False)
-    ax.set_xticks(x, labels=[name_label(str(s)) for s in rows["state"]])
+    names = labels or {}
+    ax.set_xticks(x, labels=[names.get(str(s), name_label(str(s))) for s in rows["state"]])
     ax.set_ylim(0.0, 1.0)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(_probability_label(conf))
     ax.set_xlabel("end state, least to most severe")
     ax.set_title(title, loc="left", fontweight="bold")

@@ -114,6 +114,7 @@ def chart_figures(
     """The standard charts of a run, as ``{name: Figure}`` (nothing is written)."""
     from sim.charts import draw_all
     from sim.charts.common import RunInfo
+    from sim.report.present import chart_labels
 
     ok = ok_rows(outcomes)
     info = RunInfo(
@@ -130,6 +131,8 @@ def chart_figures(
         start_date=scenario.start_date,
         horizon=scenario.horizon_days,
         actor_names=list(scenario.actors),
+        labels=chart_labels(scenario, summary["outcome"].astype(str)),
+        end_state_labels={e.name: e.label for e in scenario.end_states},
     )
 
 
