@@ -75,16 +75,33 @@ def test_run_report_in_chromium(escalation, browser, run_report) -> None:
     assert f"html: {html}" in p.stdout and pdf.read_bytes()[:5] == b"%PDF-"
     page = _open(browser, html)
     heads = _headings(page)
-    for h in ("The question", "Headline outcomes", "Charts", "What drives the outcomes",
-              "Assumptions", "Methods", "Caveats", "Reproduce"):  # fmt: skip
+    for h in ("The question", "Headline outcomes", "Appendix A. Every outcome, by theme",
+              "Appendix B. Charts", "What drives the outcomes", "Assumptions", "Methods",
+              "Caveats", "Reproduce"):  # fmt: skip
         assert h in heads, heads
+    assert heads.index("Headline outcomes") < heads.index("Appendix A. Every outcome, by theme")
     assert "not a forecast" in page.inner_text(".caveat")
-    outcomes = page.eval_on_selector_all(
-        "#headline tr.headline td:first-child", "els => els.map(e => e.innerText)"
+    # Page one: the declared outcomes under their descriptions, as percentages.
+    from sim.scenario.loader import load_scenario
+
+    scenario = load_scenario(REPO / "scenarios" / "staged_provocation.yaml")
+    cells = page.eval_on_selector_all(
+        "#headline tr.headline", "els => els.map(e => Array.from(e.cells).map(c => c.innerText))"
     )
-    assert {"armed_incident", "china_escalates", "staged_incident"} <= set(outcomes)
+    labels = [c[0].splitlines()[0].strip().lower() for c in cells]
+    declared = [d.description.lower() for d in scenario.outcomes.declared.values()]
+    assert labels[1:] == declared and "armed incident" in labels[0]
+    assert all(c[1].endswith("%") and c[2].startswith("[") and "%" in c[2] for c in cells)
+    # No identifier a reader would have to decode, on page one or in the outcomes appendix.
+    shown = page.inner_text("#headline-outcomes") + page.inner_text("#appendix-outcomes")
+    for raw in ("china_escalates", "first_armed_incident_cause", "mean:", "median:", "=",
+                "nan", "_musd", "dispute_initiator"):  # fmt: skip
+        assert raw not in shown, raw
+    assert "No armed incident" in shown
+    chart = page.eval_on_selector("#headline-chart img", "e => e.complete ? e.naturalWidth : 0")
+    assert chart > 0
     sizes = _images_loaded(page)
-    assert len(sizes) >= 5 and min(sizes) > 0
+    assert len(sizes) >= 6 and min(sizes) > 0
     # The assumptions table: one row per parameter, with the tag of its line in the file.
     from sim.scenario.loader import load_scenario
     from sim.scenario.parameters import declared_parameters
@@ -115,6 +132,37 @@ def test_run_report_in_chromium(escalation, browser, run_report) -> None:
     command = page.inner_text("#command")
     assert command.startswith("escalation run") or "sim" in command
     assert "numpy" in page.inner_text("#versions")
+
+
+def test_run_report_names_the_drivers_of_a_sensitivity_beside_it(
+    escalation, browser, tmp_path
+) -> None:
+    import json
+
+    from sim.api_analysis import load_sensitivity
+    from sim.report.parameters import describe_parameter
+    from sim.scenario.loader import load_scenario
+
+    scenario = FIXTURES / "one_driver.yaml"
+    p = escalation("run", str(scenario), "-n", "300", "--seed", "2", "--workers", "1",
+                   "--no-charts", "-o", str(tmp_path / "run"))  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert escalation("report", str(tmp_path / "run"), "--no-pdf").returncode == 0
+    page = _open(browser, tmp_path / "run" / "report.html")
+    assert page.query_selector("#headline-drivers") is None
+    assert "escalation sensitivity" in page.inner_text("#no-drivers")
+
+    p = escalation("sensitivity", str(scenario), "--method", "morris", "-N", "8", "-k", "4",
+                   "--outcome", "armed_incident", "--out", str(tmp_path / "sens"),
+                   "--quiet")  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "sens" / "analysis.json").read_text())["kind"] == "sensitivity"
+    assert escalation("report", str(tmp_path / "run"), "--no-pdf").returncode == 0
+    page = _open(browser, tmp_path / "run" / "report.html")
+    text = page.inner_text("#headline-drivers")
+    top = load_sensitivity(tmp_path / "sens").top("armed_incident", 1)["factor"].iloc[0]
+    label = describe_parameter(load_scenario(scenario), str(top))
+    assert f"{label.group}: {label.label}" in text and str(top) not in text
 
 
 def test_sensitivity_report_in_chromium(escalation, browser, tmp_path) -> None:
@@ -156,6 +204,10 @@ def test_sweep_and_comparison_reports_in_chromium(browser, tmp_path) -> None:
     page = _open(browser, sim.report(c, pdf=False)["html"])
     assert "Headline outcomes: B against A" in _headings(page)
     assert len(page.query_selector_all("#headline tr.headline")) >= 5
+    groups = page.eval_on_selector_all("#headline tr.group", "els => els.map(e => e.innerText)")
+    assert groups[0].strip() == "Headline outcomes"
+    table = page.inner_text("#headline")
+    assert "pp" in table and "staged_incident" not in table and "=" not in table
     assert min(_images_loaded(page)) > 0
 
 

@@ -314,24 +314,6 @@ def _methods_run(replicates: int, seed: int) -> list[str]:
     ]
 
 
-def _headline_rows(summary: Any) -> list[dict[str, str]]:
-    rows = []
-    for _, r in summary.iterrows():
-        if str(r["outcome"]).endswith("=none"):
-            continue
-        prob = r.get("kind") == "probability"
-        fmt = (lambda x: f"{x:.3f}") if prob else (lambda x: f"{x:.3g}")
-        rows.append(
-            {
-                "outcome": str(r["outcome"]),
-                "estimate": fmt(float(r["estimate"])),
-                "interval": f"[{fmt(float(r['ci_low']))}, {fmt(float(r['ci_high']))}]",
-                "n": f"{int(r['n']):,}",
-            }
-        )
-    return rows
-
-
 def _discovery_drivers(folder: Path) -> list[dict[str, Any]]:
     out = []
     for info_file in sorted((folder / "discovery").glob("*/discovery.json")):
@@ -373,6 +355,7 @@ def _common(scenario: Any, m: dict[str, Any], ask: str | None = None) -> dict[st
 def build_run(folder: Path) -> dict[str, Any]:
     """Context of a run folder's report."""
     from sim import api
+    from sim.report.headline import headline_context
 
     r = api.load_run(folder)
     m = _manifest(folder)
@@ -393,7 +376,8 @@ def build_run(folder: Path) -> dict[str, Any]:
         "kind_label": "Monte Carlo run",
         "replicates": f"{r.replicates - r.failed:,}",
         "seed": r.seed,
-        "headline": _headline_rows(r.summary),
+        # Page one and the outcomes appendix, labelled (sim.report.headline, issue 23).
+        **headline_context(folder, r),
         "figures": [_fig(f, captions.get(k, k.replace("_", " "))) for k, f in figs.items()],
         "drivers": _discovery_drivers(folder),
         "methods": _methods_run(r.replicates, r.seed),
@@ -413,19 +397,22 @@ def build_comparison(folder: Path) -> dict[str, Any]:
         raise UserError(f"{folder}: the report needs run A's folder ({a_path}) to list assumptions")
     ra = api.load_run(a_path)
     m = _manifest(a_path)
-    rows = []
-    for _, r in table.iterrows():
-        if str(r["outcome"]).endswith("=none"):
-            continue
-        rows.append(
-            {
-                "outcome": str(r["outcome"]),
-                "a": f"{float(r['estimate_a']):.3f}",
-                "b": f"{float(r['estimate_b']):.3f}",
-                "diff": f"{float(r['difference']):+.3f}",
-                "interval": f"[{float(r['ci_low']):+.3f}, {float(r['ci_high']):+.3f}]",
-            }
-        )
+    from sim.report.present import present_comparison
+
+    # Labelled and grouped as the run report and the terminal are (sim.report.present).
+    rows = [
+        {
+            "group": g.title,
+            "outcome": r.label.label,
+            "key": r.label.key,
+            "a": r.a,
+            "b": r.b,
+            "diff": r.diff,
+            "interval": r.interval,
+        }
+        for g in present_comparison(table, ra.scenario)
+        for r in g.rows
+    ]
     figs = []
     png = folder / "charts" / "comparison.png"
     if png.exists():

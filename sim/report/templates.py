@@ -35,7 +35,28 @@ PAGE = """<!DOCTYPE html>
   pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 12px;
         white-space: pre-wrap; word-break: break-all; }
   .rule { margin: 0.3rem 0 0.6rem; }
-  @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
+  .desc { font-size: 11px; color: #666; }
+  .lead { color: #444; margin: 0.3rem 0; }
+  .quiet { font-size: 12px; color: #666; }
+  .caveat-small { font-size: 12px; color: #555; border-top: 1px solid #ddd; padding-top: 0.3rem; }
+  #headline td.estimate { font-size: 15px; font-weight: bold; }
+  #headline td { padding: 4px 6px; }
+  #headline-chart img { width: 100%; }
+  tr.group th { background: #e9eef6; }
+  /* The same columns in every outcome table, so the appendix reads as one table. */
+  table.outcomes, #headline { table-layout: fixed; }
+  table.outcomes th:not(:first-child), #headline th:not(:first-child) { text-align: right; }
+  table.outcomes th:nth-child(1), #headline th:nth-child(1) { width: 58%; }
+  table.outcomes th:nth-child(2), #headline th:nth-child(2) { width: 13%; }
+  table.outcomes th:nth-child(3), #headline th:nth-child(3) { width: 19%; }
+  table.drivers-brief td:first-child { width: 40%; }
+  @media print {
+    body { margin: 0; max-width: none; font-size: 12px; }
+    h2 { page-break-after: avoid; }
+    .appendix, #assumptions { page-break-before: always; }
+    .page-one h2 { margin-top: 0.6rem; }
+    h1 { margin-top: 0; }
+  }
 </style>
 </head>
 <body>
@@ -114,15 +135,52 @@ _DRIVERS = """{% if drivers %}<section id="drivers">
 {% for rule in d.rules %}<p class="rule">{{ rule }}</p>{% endfor %}
 {% endfor %}</section>{% endif %}"""
 
+_OUTCOME_GROUPS = """{% for g in outcome_groups %}<h3>{{ g.title }}</h3>
+{% if g.rows %}<table class="outcomes" data-group="{{ g.key }}">
+<thead><tr><th>outcome</th><th>estimate</th><th>95% interval</th><th>worlds</th></tr></thead>
+<tbody>{% for h in g.rows %}<tr class="outcome" data-key="{{ h.key }}"><td>{{ h.label }}
+{% if h.description %}<div class="desc">{{ h.description }}</div>{% endif %}</td>
+<td class="num">{{ h.estimate }}</td><td class="num">{{ h.interval }}</td>
+<td class="num">{{ h.n }}</td></tr>{% endfor %}</tbody></table>{% endif %}
+{% if g.quiet %}<p class="quiet">Not in any world: {{ g.quiet | join("; ") }}.</p>{% endif %}
+{% endfor %}"""
+
+# Page one is what an analyst hands over: the declared outcomes, their chart, what drives them
+# and the caveat. Everything else starts on a new printed page as an appendix.
 RUN = (
-    """<section id="headline-outcomes">
+    """<section id="headline-outcomes" class="page-one">
 <h2>Headline outcomes</h2>
-<p>{{ replicates }} replicates, seed {{ seed }}. Probabilities with 95% Wilson intervals; means
-with Student t intervals.</p>
+<p class="lead">Share of {{ replicates }} simulated worlds (seed {{ seed }}) in which each
+outcome happens, with its 95% Wilson interval.</p>
+<table id="headline">
+<thead><tr><th>outcome</th><th>estimate</th><th>95% interval</th><th>worlds</th></tr></thead>
+<tbody>{% for h in headline %}<tr class="headline" data-key="{{ h.key }}"><td>{{ h.label }}
+{% if h.description %}<div class="desc">{{ h.description }}</div>{% endif %}</td>
+<td class="num estimate">{{ h.estimate }}</td><td class="num">{{ h.interval }}</td>
+<td class="num">{{ h.n }}</td></tr>{% endfor %}</tbody></table>
+{% if headline_figure %}<figure id="headline-chart">
+<img src="data:image/png;base64,{{ headline_figure.data }}" alt="{{ headline_figure.caption }}">
+<figcaption>{{ headline_figure.caption }}</figcaption></figure>{% endif %}
+{% if headline_drivers %}<div id="headline-drivers">
+<h3>What drives them</h3>
+<p class="lead">The three most influential assumptions per outcome ({{ headline_drivers.method }},
+from the sensitivity analysis in {{ headline_drivers.folder }}).</p>
+<table class="drivers-brief"><tbody>{% for d in headline_drivers.rows %}<tr><td>{{ d.outcome }}</td>
+<td>{% for f in d.factors %}{{ f.group }}: {{ f.label }} ({{ f.index }}){% if not loop.last %};
+{% endif %}{% endfor %}</td></tr>{% endfor %}</tbody></table></div>
+{% else %}<p class="lead" id="no-drivers">What drives these outcomes: run
+<code>escalation sensitivity</code> on this scenario; a sensitivity folder beside this run is
+summarised here.</p>{% endif %}
+<p class="caveat-small">An exploration of stated assumptions, not a forecast. The intervals
+measure Monte Carlo sampling error only, not errors in the assumptions (listed in the
+appendix) or in the model's structure (see Methods).</p>
+</section>
+<section id="appendix-outcomes" class="appendix">
+<h2>Appendix A. Every outcome, by theme</h2>
 """
-    + _HEADLINE
+    + _OUTCOME_GROUPS
     + """</section>
-<section id="charts"><h2>Charts</h2>
+<section id="charts" class="appendix"><h2>Appendix B. Charts</h2>
 """
     + _FIGURES
     + "</section>\n"
@@ -133,10 +191,13 @@ COMPARISON = (
     """<section id="headline-outcomes">
 <h2>Headline outcomes: B against A</h2>
 <p>A: {{ a_label }}. B: {{ b_label }}. Both on the same seed and replicate ids (common random
-numbers); the interval is the paired 95% interval of B - A.</p>
+numbers); the interval is the paired 95% interval of B - A, in percentage points (pp) for
+probabilities.</p>
 <table id="headline"><thead><tr><th>outcome</th><th>A</th><th>B</th><th>B - A</th>
 <th>95% interval of B - A</th></tr></thead><tbody>
-{% for h in headline %}<tr class="headline"><td>{{ h.outcome }}</td><td class="num">{{ h.a }}</td>
+{% for h in headline %}{% if loop.first or h.group != loop.previtem.group %}<tr class="group">
+<th colspan="5">{{ h.group }}</th></tr>{% endif %}<tr class="headline" data-key="{{ h.key }}">
+<td>{{ h.outcome }}</td><td class="num">{{ h.a }}</td>
 <td class="num">{{ h.b }}</td><td class="num">{{ h.diff }}</td>
 <td class="num">{{ h.interval }}</td></tr>{% endfor %}</tbody></table>
 </section>
