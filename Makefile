@@ -16,10 +16,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,sensitivity,report,explore]'
 	@touch $@
 
-run: $(VENV)/.installed
+# The explorer's browser packages (Solara's page) from the npm registry, so the page works
+# offline; without them it is blank on a machine without a public CDN. Its own stamp, so an
+# existing .venv gets them too.
+$(VENV)/.assets: $(VENV)/.installed
+	$(PY) -m sim.explore.assets
+	@touch $@
+
+run: $(VENV)/.installed $(VENV)/.assets
 	$(VENV)/bin/escalation run $(SCENARIO) -n $(N) --seed $(SEED)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(VENV)/.assets
 	$(VENV)/bin/ruff check sim tests bench tools
 	$(VENV)/bin/ruff format --check sim tests bench tools
 	$(VENV)/bin/mypy sim

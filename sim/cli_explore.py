@@ -41,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     port = parse_int(args.port, "--port", 1, 65535) or DEFAULT_PORT
     from sim.scenario.loader import load_scenario
 
+    _check_assets()
     load_scenario(path)  # a bad scenario is a one-line error here, not a broken page
     _check_port(port)
     os.environ["ESCALATION_EXPLORE_SCENARIO"] = str(path)
@@ -66,6 +67,19 @@ def _run(args: argparse.Namespace) -> int:
     threading.Thread(target=announce, daemon=True).start()
     server.run()
     return 0
+
+
+def _check_assets() -> None:
+    """Refuse to serve a page the browser could not draw: without Solara's browser packages
+    in the local cache the page would be blank on a machine without a public CDN."""
+    from sim.explore import assets
+
+    missing = assets.missing()
+    if missing:
+        raise UserError(
+            f"the explorer's browser files are not installed ({', '.join(missing)}); run "
+            "python -m sim.explore.assets (make run and make test do it)"
+        )
 
 
 def _check_port(port: int) -> None:

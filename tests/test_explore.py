@@ -302,5 +302,24 @@ def test_bad_explore_input_is_one_line_and_exit_2(escalation):
     taken.close()
 
 
+def test_explore_without_its_browser_files_says_so_in_one_line(tmp_path):
+    """A cache without Solara's packages: the command names them instead of serving a page
+    that stays blank without a public CDN."""
+    from sim.explore import assets
+
+    empty = tmp_path / "cdn"
+    empty.mkdir()
+    env = {**os.environ, "SOLARA_ASSETS_PROXY_CACHE_DIR": str(empty), "MPLBACKEND": "Agg"}
+    r = subprocess.run(
+        [*escalation_command(), "explore", SCENARIO, "--port", str(_free_port())],
+        cwd=REPO, capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert "browser files are not installed" in line and "sim.explore.assets" in line
+    for package in assets.missing(empty):
+        assert package in line
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, *sys.argv[1:]]))
