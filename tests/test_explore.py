@@ -147,6 +147,9 @@ def test_move_a_slider_press_monte_carlo_and_the_bars_change(page):
     before_a, before_b = _estimates(page, "a"), _estimates(page, "b")
     assert before_a == before_b  # nothing moved: both sides are the same scenario, same seed
     assert "armed_incident" in before_b
+    # The bars are labelled for a reader, in percentages.
+    bars_text = page.locator(".mc-result").inner_text()
+    assert "armed_incident" not in bars_text and "%" in bars_text
 
     sliders = page.locator(".explore-params [role=slider]")
     assert sliders.count() == len(controls(Settings(REPO / SCENARIO).base()))
@@ -300,6 +303,39 @@ def test_bad_explore_input_is_one_line_and_exit_2(escalation):
         assert len(r.stderr.strip().splitlines()) == 1, r.stderr
         assert "Traceback" not in r.stderr
     taken.close()
+
+
+def test_a_student_reads_grouped_labelled_sliders_a_ladder_and_can_search(page):
+    from sim.explore.panels import sliders
+
+    groups = sliders(Settings(REPO / SCENARIO).base(), REPO / SCENARIO)
+    heads = page.locator(".param-group").all_inner_texts()
+    assert heads == [g for g, _ in groups]
+    labels = page.locator(".explore-params .v-label").all_inner_texts()
+    first = groups[0][1][0]
+    assert any(t.startswith(f"{first.label} [{first.tag}]") for t in labels), labels[:3]
+    # No slider is named by its path; every one shows a tag and its distribution.
+    assert not [t for t in labels if "actors." in t or "motives" in t or "_" in t.split("[")[0]]
+    assert {t.split("[")[1].split("]")[0] for t in labels} <= {
+        "source", "history", "assumption", "calibrated", "untagged", "default"
+    }  # fmt: skip
+    helps = page.locator(".param-help").all_inner_texts()
+    assert len(helps) == len(labels) and all("uncertain:" in h for h in helps)
+    # The one-world panel draws each actor's line on the ladder.
+    lines = page.locator(".world-ladder polyline")
+    assert lines.count() == len(Settings(REPO / SCENARIO).base().actors)
+    # Search keeps the matching sliders only, and clearing it brings them all back.
+    search = page.get_by_label("search (actor, mechanism, word, tag)")
+    search.fill(first.group)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.explore-params [role=slider]').length === n",
+        arg=sum(1 for g in groups for x in g[1] if x.matches(first.group)),
+    )
+    search.fill("")
+    page.wait_for_function(
+        "n => document.querySelectorAll('.explore-params [role=slider]').length === n",
+        arg=sum(len(g[1]) for g in groups),
+    )
 
 
 def test_explore_without_its_browser_files_says_so_in_one_line(tmp_path):

@@ -24,7 +24,6 @@ from sim.explore.model import (
     MonteCarlo,
     Settings,
     bars_svg,
-    controls,
     day_story,
     measures,
     monte_carlo,
@@ -33,7 +32,10 @@ from sim.explore.model import (
     warm,
     world_table,
 )
+from sim.explore.panels import ladder_svg
+from sim.explore.panels import sliders as grouped_sliders
 from sim.play.policy import PERSONAS
+from sim.report.present import chart_labels
 
 OWN_RULE = "model's own rule"
 """The choice, for a seat, of no persona."""
@@ -51,8 +53,11 @@ def WorldPanel(model: ExplorerModel) -> None:
     """Day, each actor's rung, lasting measures, the alignment and the day's story."""
     update_counter.get()
     s = model.scenario_spec
-    with solara.Card(f"One world of '{s.name}'"):
+    with solara.Card(f"One world of '{s.name}': {s.title}"):
         solara.HTML(tag="div", unsafe_innerHTML=world_html(model), classes=["world"])
+        solara.HTML(
+            tag="div", unsafe_innerHTML=ladder_svg(model.history, s), classes=["world-ladder"]
+        )
         _pre(day_story(model), "world-story")
 
 
@@ -97,7 +102,10 @@ def Page() -> None:
     save_name, set_save_name = solara.use_state(f"{settings.path.stem}_explored.yaml")
     # Sliders come from the scenario as picked: a moved parameter is fixed in the settings'
     # scenario and would otherwise lose its slider.
-    sliders = solara.use_memo(lambda: controls(settings.base()), [str(settings.path)])
+    groups = solara.use_memo(
+        lambda: grouped_sliders(settings.base(), settings.path), [str(settings.path)]
+    )
+    query, set_query = solara.use_state("")
 
     def start_warm() -> None:
         warm(settings)
@@ -168,19 +176,53 @@ def Page() -> None:
                 unsafe_innerHTML=f"in {escape(str(folder))}/ &middot; seed {settings.seed}",
                 style="font-size: 12px",
             )
-        with solara.Card("Parameters (moved ones are fixed; the others keep their spread)"):
+        with solara.Card(
+            "Uncertain parameters (moved ones are fixed; the others keep their spread)"
+        ):
+            solara.InputText(
+                "search (actor, mechanism, word, tag)",
+                value=query,
+                on_value=set_query,
+                continuous_update=True,
+                classes=["explore-search"],
+            )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML="Each is drawn per world from the distribution shown; its tag "
+                "says where it comes from: [source] the source document, [history] the record, "
+                "[assumption] a modelling choice, calibrated a fit to data.",
+                style="font-size: 11px; color: #555",
+            )
             with solara.Column(classes=["explore-params"]):
-                for c in sliders:
-                    value = settings.values.get(c.path, c.default)
-                    mark = " (set)" if c.path in settings.values else ""
-                    solara.SliderFloat(
-                        f"{c.label} = {value:.3g}{mark}",
-                        value=value,
-                        min=c.low,
-                        max=c.high,
-                        step=c.step,
-                        on_value=mover(c.path),
+                for group, items in groups:
+                    shown = [x for x in items if not query or x.matches(query)]
+                    if not shown:
+                        continue
+                    solara.HTML(
+                        tag="h4",
+                        unsafe_innerHTML=escape(group),
+                        classes=["param-group"],
+                        style="margin: 10px 0 0",
                     )
+                    for x in shown:
+                        c = x.control
+                        value = settings.values.get(c.path, c.default)
+                        mark = " (set)" if c.path in settings.values else ""
+                        solara.SliderFloat(
+                            f"{x.label} [{x.tag}] = {value:.3g}{mark}",
+                            value=value,
+                            min=c.low,
+                            max=c.high,
+                            step=c.step,
+                            on_value=mover(c.path),
+                        )
+                        solara.HTML(
+                            tag="div",
+                            unsafe_innerHTML=f"{escape(x.description)} "
+                            f"<i>uncertain: {escape(x.distribution)}</i>",
+                            classes=["param-help"],
+                            style="font-size: 11px; color: #666; margin: -6px 0 4px",
+                        )
             if settings.values:
                 with solara.Row():
                     solara.Button(
@@ -211,12 +253,12 @@ def Page() -> None:
             solara.Info(message, classes=["explore-message"])
         with solara.Row():
             WorldPanel(model.value)
-            MonteCarloPanel(mc, run_mc)
+            MonteCarloPanel(mc, run_mc, model.value.scenario_spec)
 
 
 @solara.component
-def MonteCarloPanel(mc: MonteCarlo | None, run: Any) -> None:
-    """The Monte Carlo button and its bars."""
+def MonteCarloPanel(mc: MonteCarlo | None, run: Any, scenario: Any = None) -> None:
+    """The Monte Carlo button and its bars, labelled from the scenario."""
     with solara.Card(f"Monte Carlo: {MC_REPLICATES:,} worlds, current settings vs unchanged"):
         solara.Button("Monte Carlo", on_click=run, color="primary", classes=["mc-button"])
         if mc is None:
@@ -233,11 +275,14 @@ def MonteCarloPanel(mc: MonteCarlo | None, run: Any) -> None:
             "(paired); results are explorations of the scenario's assumptions, not forecasts.",
             classes=["mc-info"],
         )
-        solara.HTML(tag="div", unsafe_innerHTML=bars_svg(mc), classes=["mc-result"])
         rows = mc.rows
+        labels = chart_labels(scenario, rows["outcome"].astype(str))
+        solara.HTML(tag="div", unsafe_innerHTML=bars_svg(mc, labels=labels), classes=["mc-result"])
         lines = [
-            f"{r.outcome}: B-A {r.difference:+.3f} [{r.diff_low:+.3f}, {r.diff_high:+.3f}]"
-            for r in rows.itertuples()
+            f"{labels.get(str(r['outcome']), str(r['outcome']))}: current - unchanged "
+            f"{100 * float(r['difference']):+.1f}pp [{100 * float(r['diff_low']):+.1f}, "
+            f"{100 * float(r['diff_high']):+.1f}]"
+            for r in rows.to_dict("records")
         ]
         _pre(lines, "mc-diff")
 

@@ -145,6 +145,8 @@ class ExplorerModel(EscalationModel):
             settings.scenario(), seed=settings.seed, replicate_ids=[0], trace=True, collect=False
         )
         self.seat_policies = resolve_policies(settings.policies, self.tables.names)
+        # Each actor's rung per day so far, for the page's ladder picture.
+        self.history: list[list[int]] = [[int(r) for r in self.state.rung[0]]]
 
     def step(
         self,
@@ -162,6 +164,7 @@ class ExplorerModel(EscalationModel):
         moves.update(more_moves)
         flips.update(more_flips)
         super().step(moves or None, flips or None)
+        self.history.append([int(r) for r in self.state.rung[0]])
 
 
 def scenario_files(folder: str | os.PathLike[str]) -> list[Path]:
@@ -349,31 +352,42 @@ def _column(table: pd.DataFrame, column: str) -> dict[str, float]:
     }
 
 
-def bars_svg(mc: MonteCarlo, width: int = 620) -> str:
+def bars_svg(mc: MonteCarlo, width: int = 620, labels: Mapping[str, str] | None = None) -> str:
     """The Monte Carlo as SVG bars: A grey, B blue, each with its 95% interval as a whisker.
 
     Every bar carries ``data-outcome``, ``data-run`` and ``data-estimate`` attributes (for
     tests and for people who read the page's source).
+
+    Args:
+        mc: The Monte Carlo.
+        width: Pixels.
+        labels: Outcome name -> what the page writes beside its bars
+            (:func:`sim.report.present.chart_labels`); others show their name.
     """
     from html import escape
 
     rows: list[dict[str, Any]] = [
         {str(k): v for k, v in r.items()} for r in mc.rows.to_dict("records")
     ]
-    left, right, bar_h, gap = 230, 70, 11, 10
+    left, right, bar_h, gap = 300, 60, 11, 10
     plot_w = width - left - right
     height = 30 + len(rows) * (2 * bar_h + gap)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px" font-family="sans-serif" font-size="12" '
         'class="mc-bars">',
-        f'<text x="{left}" y="14" fill="#666">probability, 0 to 1 (95% intervals); '
-        f"{mc.replicates:,} worlds each</text>",
+        f'<text x="{left}" y="14" fill="#666">share of worlds (95% intervals); '
+        f"{mc.replicates:,} worlds each; grey unchanged, blue current</text>",
     ]
     y = 24
     for r in rows:
         name = escape(str(r["outcome"]))
-        out.append(f'<text x="{left - 8}" y="{y + bar_h + 4}" text-anchor="end">{name}</text>')
+        full = str((labels or {}).get(str(r["outcome"]), r["outcome"]))
+        shown = full if len(full) <= 48 else full[:46].rstrip() + "\u2026"
+        out.append(
+            f'<text x="{left - 8}" y="{y + bar_h + 4}" text-anchor="end">'
+            f"<title>{escape(full)}</title>{escape(shown)}</text>"
+        )
         for run, colour in (("a", "#9e9e9e"), ("b", "#1565c0")):
             est, lo, hi = (float(r[run + k]) for k in ("", "_low", "_high"))
             w = max(est * plot_w, 0.5)
@@ -385,7 +399,7 @@ def bars_svg(mc: MonteCarlo, width: int = 620) -> str:
             x0, x1 = left + lo * plot_w, left + hi * plot_w
             mid = y + bar_h / 2
             out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{mid}" y2="{mid}" stroke="#000"/>')
-            out.append(f'<text x="{left + plot_w + 6}" y="{y + bar_h - 1}">{est:.3f}</text>')
+            out.append(f'<text x="{left + plot_w + 6}" y="{y + bar_h - 1}">{100 * est:.1f}%</text>')
             y += bar_h
         y += gap
     out.append("</svg>")
