@@ -47,10 +47,12 @@ FIT_STATS = ("fire", "war", "reciprocated", "fatal", "one_day", "month", "half_y
 seizures, occupations and blockades the rival dyad cannot do (sim.calibration.mid)."""
 
 PRIORS: tuple[Prior, ...] = (
+    # A cost, never a bonus (docs/MODEL.md, section 12): the first edition's prior reached
+    # -12, and its fit (-5.6) paid every actor to fire in quiet worlds.
     Prior(
         "dynamics.restraint",
-        -12.0,
-        4.0,
+        0.0,
+        6.0,
         "utility cost of firing, added for every actor; 0 is the uncalibrated model",
     ),
     Prior(

@@ -303,7 +303,13 @@ class Actor(mesa.Agent):
             posture, move_now = np.divmod(np.arange(nr * nr), nr)
             rung = at.menu.rung[:, None]
             ok = (rung <= posture + dyn.max_step_up) & (rung >= move_now - dyn.max_step_down)
+            # Above an exchange of fire the ladder is climbed one rung (max_step_up_armed) a
+            # day: strikes follow fire, an offensive follows strikes, never fire overnight.
+            ok &= (rung <= t.armed_rung) | (rung <= posture + dyn.max_step_up_armed)
             ok[at.jump] = True
+            if not at.in_exercise:
+                # Only a participant can prolong an exercise.
+                ok[t.extend[at.menu.ids] > 0] = False
             self._step_block = np.ascontiguousarray(~ok)
         a = self.index
         blocked = np.take(self._step_block, st.rung[:, a] * nr + st.move_rung[:, a], axis=1)
@@ -323,9 +329,10 @@ class Actor(mesa.Agent):
         """(K, R) which menu entries may be chosen today in each world.
 
         An entry is available when its rung is at most ``max_step_up`` above the actor's
-        posture and at least ``max_step_down`` below yesterday's move (``jump`` entries are
-        exempt), a once-only move has not been made, its requires hold, and - for a use of
-        force - the actor's forces stand facing the target.
+        posture (``max_step_up_armed`` above the armed-incident rung) and at least
+        ``max_step_down`` below yesterday's move (``jump`` entries are exempt), an
+        exercise's extension is the participants', a once-only move has not been made, its
+        requires hold, and - for a use of force - the actor's forces stand facing the target.
         """
         return ~self._blocked(day)
 

@@ -3,7 +3,7 @@
 Each episode is a scenario under ``scenarios/history/`` and a predicate saying, for one
 replicate, whether the simulated world is consistent with the record (docs/MODEL.md,
 "History"). The probability the model gives to what happened is the share of replicates for
-which the predicate holds (for the six drills of 2011-2018: that share to the sixth power).
+which the predicate holds (for the five drills of 2011-2018: that share to the fifth power).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ EPISODES: tuple[Episode, ...] = (
     Episode(
         "drills_2011_2018",
         "history/drills_2011_2018.yaml",
-        "six joint drills, none with an armed or staged incident",
+        "five joint drills, none with an armed or staged incident",
         _none("armed_incident", "staged_incident"),
-        repeats=6,
+        repeats=5,
     ),
     Episode(
         "border_crisis_2021",

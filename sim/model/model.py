@@ -326,7 +326,9 @@ class EscalationModel(mesa.Model):
             st.used[:, move] |= (t.entry_move[choice[:, a]] == move) & alive
 
         accident = incidents.accidents(self, day, choice)
-        incidents.apply(self, day, choice, accident)
+        answered = incidents.staging_exchanges(self, day, choice)
+        accident |= answered
+        incidents.apply(self, day, choice, accident, answered.any(axis=(1, 2)))
         if self.trace is not None:
             self.trace.accidents[day] = accident.copy()
 

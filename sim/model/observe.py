@@ -23,13 +23,12 @@ from sim.model.tables import FEATURE_NAMES, NO_TARGET, F, Tables
 from sim.rng import Streams
 
 _FOG_MASK = np.uint64(0xFFFF)
-DIRECTED = ("threat", "attacked", "forces_facing", "hybrid_pressure")
+DIRECTED = ("threat", "attacked", "forces_facing", "hybrid_pressure", "deterrence")
 """Features that depend on the target; the others are the same in every group."""
 
 
 SHARED = (
     "bias",
-    "exercise",
     "incident",
     "pretext",
     "armed_incident",
@@ -169,8 +168,6 @@ class _Day:
         t, st, p = self.t, self.st, self.t.params
         if name == "bias":
             return 1.0
-        if name == "exercise":
-            return self.exercise_on
         if name in ("incident", "armed_incident", "article4", "article5"):
             return getattr(st, {"armed_incident": "armed"}.get(name, name))
         if name == "pretext":
@@ -232,8 +229,27 @@ class _Day:
         if name == "sanctioned":
             ks = t.kind_slots.get("sanctions", np.zeros(0, dtype=np.int64))
             return _any([st.on[:, k] for k in ks if t.slot_target[k] == a])
+        if name == "exercise":
+            return self.exercise_on if at.in_exercise else 0.0
+        if name == "neighbour_exercise":
+            return self.exercise_on if at.neighbour_exercise else 0.0
+        if name == "deterrence":
+            out = self.zeros()
+            for b in advs:
+                out = np.maximum(out, self.deterrence(a, b))
+            return out
         assert name == "committed_elsewhere", name
         return at.committed
+
+    def deterrence(self, a: int, b: int) -> np.ndarray:
+        """(R,) the answer a expects from b: b's forces facing a, else b's guarantees."""
+        t = self.t
+        if self._facing is None:
+            self._facing = self.st.forces(t)
+        out = self._facing[:, b, a].astype(np.float64)
+        for sol in t.actors[b].defenders:
+            out = np.maximum(out, sol)
+        return out
 
     def pair_row(self, a: int, b: int, name: str) -> Any:
         """Actor a's value of a :data:`DIRECTED` feature toward target b."""
@@ -243,6 +259,8 @@ class _Day:
             return self.attacked(a, b)
         if name == "forces_facing":
             return self.facing(a, b)
+        if name == "deterrence":
+            return self.deterrence(a, b)
         assert name == "hybrid_pressure", name
         return self.st.hybrid[:, b, a].copy()  # a copy: the state's array is updated in place
 

@@ -175,7 +175,8 @@ def _declared(d: DeclaredOutcome, t: Tables) -> Metric:
         level = s.alignment_index(d.track_at_least)
         return lambda st, t: st.max_alignment >= level
     if d.measure_used is not None:
-        ks = [k for k, m in enumerate(t.slot_measure) if m == d.measure_used]
+        used = {d.measure_used} if isinstance(d.measure_used, str) else set(d.measure_used)
+        ks = [k for k, m in enumerate(t.slot_measure) if m in used]
         return lambda st, t: (
             st.ever_on[:, ks].any(axis=1) if ks else np.zeros(len(st.alive), dtype=bool)
         )

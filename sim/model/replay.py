@@ -208,8 +208,19 @@ def _events(m, day, prev, now) -> list[str]:
         ev.append(f"a staged incident (evidence quality {now.evidence[0]:.2f}): a pretext")
     if now.armed[0] and not prev.armed[0]:
         cause = CAUSES[int(now.first_armed_cause[0])]
-        who = "the West" if now.truth_west[0] else "the East"
-        ev.append(f"armed incident on the border ({cause}; first shot by {who})")
+        # Who really fired: today's chosen uses of force (not the first incident's truth,
+        # which belongs to a staging when one came first); an accident's first shot is unknown.
+        shooters = [
+            f"{label[t.names[a]]} at {label[t.names[int(t.entry_target[e])]]}"
+            for a, e in enumerate(int(x) for x in now.last[0])
+            if t.force[e]
+        ]
+        if shooters:
+            ev.append(
+                f"armed incident on the border ({cause}; fire opened by {', '.join(shooters)})"
+            )
+        else:
+            ev.append(f"armed incident on the border ({cause}; who fired first is unknowable)")
     if now.fatal[0] and not prev.fatal[0]:
         ev.append("the first deaths")
     audience = [at.index for at in t.actors if at.side == 0 and not at.knows_truth]

@@ -25,7 +25,7 @@ from sim.model.tables import NO_TARGET, Tables
 NONE = -1
 """A day or actor index that has not happened / does not exist."""
 
-CAUSES = ("", "chosen", "accident")
+CAUSES = ("", "chosen", "accident", "staging answered")
 """Codes of ``first_armed_cause``: 0 none, 1 an actor chose to fire, 2 an accident."""
 
 PAIR_FIELDS = ("aimed_rung", "pair_max", "force", "hybrid")
@@ -147,6 +147,7 @@ class WorldState:
     hostility: np.ndarray  # (R,) int highest hostility level (1 none)
     reciprocated: np.ndarray  # (R,) bool
     fatal: np.ndarray  # (R,) bool
+    on_since: np.ndarray  # (R, S) int: day each slot in force was started (0 for initial ones)
 
     @classmethod
     def initial(cls, t: Tables, n: int) -> WorldState:
@@ -212,6 +213,7 @@ class WorldState:
             hostility=np.ones(n, dtype=np.int64),
             reciprocated=np.zeros(n, dtype=bool),
             fatal=np.zeros(n, dtype=bool),
+            on_since=np.zeros(on.shape, dtype=np.int64),
         )
         st.refresh_postures(t)
         st.max_rung = st.rung.max(axis=1)

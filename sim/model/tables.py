@@ -71,6 +71,10 @@ class ActorTable:
     bias: np.ndarray  # (R,) log-odds lean toward blaming the West
     receptiveness_west: np.ndarray
     receptiveness_east: np.ndarray
+    in_exercise: bool = True  # takes part in the scenario's exercise
+    neighbour_exercise: bool = False  # an adversary takes part in it and this actor does not
+    defenders: list[np.ndarray] = field(default_factory=list)  # (R,) solidarity of each
+    # alliance that defends this actor against outsiders (its 'deterrence' to an attacker)
 
 
 @dataclass
@@ -110,6 +114,7 @@ class Tables:
     slot_start_cost: np.ndarray  # (R, S)
     slot_end_cost: np.ndarray  # (R, S)
     slot_endable: np.ndarray  # (S,) bool
+    slot_duration: list[tuple[int | None, bool]]  # (duration_days, ends_with_exercise) per slot
     slot_name: list[str]
     initial_slots: np.ndarray  # (S,) bool
     kind_slots: dict[str, np.ndarray]  # kind -> slot ids
@@ -274,10 +279,19 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
 
     # ---- alliances: who shares whose threats
     partners: dict[int, list[tuple[int, np.ndarray]]] = {i: [] for i in range(len(names))}
+    defenders: dict[int, list[np.ndarray]] = {i: [] for i in range(len(names))}
     guarantees: list[tuple[int, list[int], int]] = []
     for aname, ally in s.alliances.items():
         sol = params[f"alliances.{aname}.solidarity"]
         members = [A[m] for m in ally.members]
+        # A guarantee deters whoever would attack a member; its credibility is its solidarity.
+        if ally.kind == "collective_defence" and ally.guarantor is not None:
+            for mi in members:
+                if mi != A[ally.guarantor]:
+                    defenders[mi].append(sol)
+        elif ally.kind == "union" and len(members) > 1:
+            for mi in members:
+                defenders[mi].append(sol)
         if ally.kind == "collective_defence" and ally.guarantor is not None:
             g = A[ally.guarantor]
             partners[g] += [(m, sol) for m in members if m != g]
@@ -294,6 +308,8 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
         "threat": params["dynamics.threat_response"],
     }
     restraint = params.get(WORLD_RESTRAINT, params["dynamics.restraint"])
+    ex = s.exercise
+    taking_part = set(names) if ex is None or ex.participants is None else set(ex.participants)
     actors: list[ActorTable] = []
     for a in names:
         i = A[a]
@@ -390,6 +406,11 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
                 bias=params[p + "attribution.bias"],
                 receptiveness_west=params[p + "attribution.receptiveness_west"],
                 receptiveness_east=params[p + "attribution.receptiveness_east"],
+                in_exercise=a in taking_part,
+                neighbour_exercise=ex is not None
+                and a not in taking_part
+                and any(b in taking_part for b in act.adversaries),
+                defenders=defenders[i],
             )
         )
 
@@ -432,6 +453,7 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
         slot_start_cost=slot_param("start_cost"),
         slot_end_cost=slot_param("end_cost"),
         slot_endable=np.array([me.endable for me in measures], dtype=bool),
+        slot_duration=[(me.duration_days, me.ends_with_exercise) for me in measures],
         slot_name=k_name,
         initial_slots=initial,
         kind_slots={k: np.array(v, dtype=np.int64) for k, v in kinds.items()},

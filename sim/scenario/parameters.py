@@ -24,9 +24,9 @@ _PARAM_ACTOR = 255  # the actor coordinate reserved for parameter draws
 
 WORLD_RESTRAINT = "dynamics.restraint@world"
 """Key of each world's own restraint in the parameter table: ``dynamics.restraint`` plus
-``dynamics.restraint_spread`` times a standard normal drawn per replicate. Not a declared
-parameter (never written as a ``param.`` column); given, it is kept as the worlds' restraint
-(a branch continuing a played world)."""
+``dynamics.restraint_spread`` times a standard normal drawn per replicate, at least 0. Not a
+declared parameter (never written as a ``param.`` column); given, it is kept as the worlds'
+restraint (a branch continuing a played world)."""
 
 
 def declared_parameters(scenario: Scenario) -> dict[str, Param]:
@@ -107,7 +107,8 @@ def parameter_table(
         ).copy()
     elif spread is not None and np.any(spread != 0):
         z = streams.normal(0, _PARAM_ACTOR, "world:restraint")
-        table[WORLD_RESTRAINT] = table["dynamics.restraint"] + spread * z
+        # Clipped at 0: a world may be free of restraint, never paid to fire.
+        table[WORLD_RESTRAINT] = np.maximum(table["dynamics.restraint"] + spread * z, 0.0)
     elif "dynamics.restraint" in table:
         table[WORLD_RESTRAINT] = table["dynamics.restraint"]
     return table

@@ -43,7 +43,8 @@ FEATURES: dict[str, str] = {
     "ally_attacked": "1 if an adversary used force against one of this actor's allies yesterday",
     "forces_facing": "1 if this actor's forces and the target's are both deployed on their "
     "common border (the largest over adversaries for an undirected choice)",
-    "exercise": "1 while the joint exercise is under way, else 0",
+    "exercise": "1 while the joint exercise is under way and this actor takes part in it "
+    "(every actor, when the exercise names no participants), else 0",
     "incident": "1 once a border incident (staged or real) has happened, else 0",
     "pretext": "1 once a staged incident has happened, else 0",
     "armed_incident": "1 once force has really been used on a border, else 0",
@@ -64,6 +65,12 @@ FEATURES: dict[str, str] = {
     "nuclear_signal": "1 if an adversary sent a nuclear signal in the last seven days",
     "committed_elsewhere": "this actor's forces committed to another war (its own parameter "
     "committed_elsewhere), 0 to 1",
+    "deterrence": "the answer this actor expects from the target (any adversary, for an "
+    "undirected choice): 1 if the target's forces stand deployed facing it, else the "
+    "solidarity of an alliance that defends the target (Article 5's credibility, the Union "
+    "State's), the larger of the two; 0 to 1",
+    "neighbour_exercise": "1 while an exercise in which one of this actor's adversaries takes "
+    "part is under way and this actor does not take part, else 0",
 }
 """The quantities motive weights may refer to, with what each one measures."""
 
@@ -91,6 +98,8 @@ Feature = Literal[
     "article5",
     "nuclear_signal",
     "committed_elsewhere",
+    "deterrence",
+    "neighbour_exercise",
 ]
 
 FLAGS: dict[str, str] = {
@@ -352,6 +361,7 @@ class Measure(_Node):
         "consultations",
         "collective_defence",
         "sanctions",
+        "domestic",
     ] = Field(description="what the measure does (docs/MODEL.md, 'Lasting measures')")
     actors: list[ActorName] = Field(min_length=1, description="who may start it")
     aimed: bool = Field(True, description="aimed at one other actor (one slot per target)")
@@ -369,6 +379,18 @@ class Measure(_Node):
     end_cost: NonNegative = Field(0.0, description="one-off utility cost of ending it")
     endable: bool = Field(True, description="false: once started it stays (an invoked article)")
     requires: list[Condition] = Field(default_factory=list)
+    duration_days: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="announced for this many days: it ends by itself that many days after it "
+        "starts (its holder may still end it earlier)",
+    )
+    ends_with_exercise: bool = Field(
+        False,
+        description="announced 'for the duration of the exercise': it ends by itself the day "
+        "after the exercise ends",
+    )
 
 
 class ForceMove(_Node):
@@ -425,6 +447,12 @@ class Exercise(_Node):
     name: str
     start_day: int = Field(ge=0)
     end_day: int = Field(ge=0)
+    participants: list[ActorName] | None = Field(
+        None,
+        description="the actors whose forces take part (default: every actor). Only a "
+        "participant feels 'exercise' and may extend the exercise; an adversary of a "
+        "participant feels 'neighbour_exercise'",
+    )
 
     def model_post_init(self, _ctx: Any) -> None:
         if self.end_day < self.start_day:
@@ -449,6 +477,12 @@ class IncidentModel(_Node):
     staged_evidence_quality: Unit = Field(
         description="how convincing a staged incident's fabricated evidence is: the belief that "
         "the West did it held by an unbiased observer on the day of the incident"
+    )
+    staging_exchange: Probability = Field(
+        0.0,
+        description="chance that a staged 'armed provocation' turns into a real exchange of "
+        "fire: the staging's shots on one's own side of the border are answered by the "
+        "target's forces facing it (an accident both sides must then decide how to answer)",
     )
     real_incident_ambiguity: Unit = Field(
         0.5, description="the same initial belief for a real exchange of fire"
@@ -580,6 +614,13 @@ class Dynamics(_Node):
     max_step_down: int = Field(
         2, ge=1, le=10, description="rungs a daily move may descend per day (wars take time)"
     )
+    max_step_up_armed: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="rungs a daily move may climb per day above the armed-incident rung: from "
+        "an exchange of fire to strikes, from strikes to an offensive, one rung a day",
+    )
     hybrid_decay: Unit = Field(description="share of hybrid pressure left the next day")
     attack_memory_days: int = Field(
         3, ge=1, le=30, description="days an actor counts itself attacked after force is used"
@@ -589,16 +630,19 @@ class Dynamics(_Node):
     )
     # The shared ladder dynamics: the same in every scenario, fitted to the MID record by
     # `escalation calibrate` (docs/MODEL.md, "Calibration and validation").
-    restraint: Weight = Field(
+    # A cost, never a bonus: nothing may make force attractive in a quiet world by itself
+    # (the first calibration fitted restraint = -5.6, a utility bonus for every use of force,
+    # and quiet drills ended in fire). Force is chosen for reasons the motives name.
+    restraint: NonNegative = Field(
         0.0,
         description="utility cost added to every use of force by every actor: the shared "
-        "threshold for choosing to fire",
+        "threshold for choosing to fire (>= 0: a cost, never a bonus)",
     )
     restraint_spread: NonNegative = Field(
         0.0,
         description="standard deviation of restraint between worlds: pairs of rivals differ in "
         "how readily they fire, so each world draws its own restraint from "
-        "normal(restraint, restraint_spread)",
+        "max(0, normal(restraint, restraint_spread))",
     )
     retaliation: NonNegative = Field(
         1.0,
@@ -639,8 +683,10 @@ class DeclaredOutcome(_Node):
     track_at_least: str | None = Field(
         None, description="the aligning actor reached this level of its track at some time"
     )
-    measure_used: str | None = Field(
-        None, description="this lasting measure was in force at some time (any holder, target)"
+    measure_used: str | list[str] | None = Field(
+        None,
+        description="this lasting measure (or any of a list) was in force at some time (any "
+        "holder, target)",
     )
     max_rung_between: tuple[ActorName, ActorName] | None = Field(
         None, description="what either of two actors aimed at the other reached ``at_least``"
@@ -1019,6 +1065,9 @@ def cross_check(s: Scenario) -> list[Problem]:
         )
     if s.exercise is not None and s.exercise.start_day >= s.horizon_days:
         out.append(Problem(("exercise", "start_day"), "the exercise starts after the horizon"))
+    if s.exercise is not None:
+        for i, who in enumerate(s.exercise.participants or []):
+            actor_ref(who, ("exercise", "participants", i))
     for i, es in enumerate(s.end_states):
         for key in ("max_rung_at_least", "final_rung_at_least"):
             v = getattr(es, key)
@@ -1032,8 +1081,11 @@ def cross_check(s: Scenario) -> list[Problem]:
                 out.append(Problem((*base, "track_at_least"), "no alignment track is declared"))
             else:
                 need("alignment level", d.track_at_least, levels, (*base, "track_at_least"))
-        if d.measure_used is not None:
+        if isinstance(d.measure_used, str):
             need("measure", d.measure_used, list(s.measures), (*base, "measure_used"))
+        elif d.measure_used is not None:
+            for i, mname in enumerate(d.measure_used):
+                need("measure", mname, list(s.measures), (*base, "measure_used", i))
         if d.max_rung_between is not None:
             for i, who in enumerate(d.max_rung_between):
                 actor_ref(who, (*base, "max_rung_between", i))

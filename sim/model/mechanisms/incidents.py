@@ -7,7 +7,8 @@
   the other and ``hybrid_presence`` while it runs hybrid operations there. An accident is an
   armed incident that both sides must then decide how to answer.
 - **Staged incidents** are pretexts: they move beliefs and set the ``pretext`` feature; they
-  fire no shot.
+  fire no shot at the target, but the target's forces facing the stager may answer the staged
+  shots (``staging_exchange``): a real exchange of fire, as an accident is.
 - **Attribution** follows the first incident only: beliefs are log-odds moved by narrative
   (weighted by evidence quality q) and disclosure (weighted by 1 - q).
 - **Deaths**: each day of a use of force kills someone with the move's ``fatality``; an
@@ -66,7 +67,40 @@ def accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray) -> None:
+def staging_exchanges(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndarray:
+    """(R, N, N) symmetric: a staging today that the target's forces answered with fire.
+
+    A staged 'armed provocation' stages shots on one's own side of the border; where the
+    target's forces stand facing the stager, they may answer them (``staging_exchange``), and
+    the staging becomes a real exchange of fire - the way a pretext leads to fire without
+    anyone having chosen to fire.
+    """
+    t = m.tables
+    st = m.state
+    out = pair_array(m.n, t.n_actors, bool, False)
+    chance = m.params["incidents.staging_exchange"]
+    if not np.any(chance > 0):
+        return out
+    for a in derived(t, _Stagers).stagers:
+        staging = t.stage[choice[:, a]] & st.alive
+        if not staging.any():
+            continue
+        u = m.streams.uniform(day, a, "staging-exchange")
+        target = t.entry_target[choice[:, a]]
+        for b in np.unique(target[staging]):
+            hit = staging & (target == b) & (u < chance) & m.forces_today[:, b, a]
+            out[:, a, b] |= hit
+            out[:, b, a] |= hit
+    return out
+
+
+def apply(
+    m: EscalationModel,
+    day: int,
+    choice: np.ndarray,
+    accident: np.ndarray,
+    answered: np.ndarray | None = None,
+) -> None:
     """Record today's uses of force and incidents (:func:`sim.kernels.force_events`, then
     deaths, the first armed incident and staged incidents as in :func:`numpy_apply`)."""
     t = m.tables
@@ -83,7 +117,7 @@ def apply(m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
         st.force,
         st.attacked_rung,
     )
-    _deaths_and_incidents(m, day, choice, chosen_force, chosen_any, acc_any)
+    _deaths_and_incidents(m, day, choice, chosen_force, chosen_any, acc_any, answered=answered)
 
 
 def _deaths_and_incidents(
@@ -94,6 +128,7 @@ def _deaths_and_incidents(
     chosen_any: np.ndarray,
     acc_any: np.ndarray,
     numpy: bool = False,
+    answered: np.ndarray | None = None,
 ) -> None:
     """Deaths, the first armed incident and staged incidents, after today's force events.
 
@@ -116,7 +151,10 @@ def _deaths_and_incidents(
         st.fatal |= acc_any & (u < p["incidents.accident_fatality"])
 
     armed_now = (chosen_any | acc_any) & alive & ~st.armed
-    st.first_armed_cause = np.where(armed_now, np.where(chosen_any, 1, 2), st.first_armed_cause)
+    unchosen = 2 if answered is None else np.where(answered, 3, 2)
+    st.first_armed_cause = np.where(
+        armed_now, np.where(chosen_any, 1, unchosen), st.first_armed_cause
+    )
     st.first_armed_day = np.where(armed_now, day, st.first_armed_day)
     st.armed |= armed_now
 
@@ -124,7 +162,13 @@ def _deaths_and_incidents(
     staged_now = np.zeros(n, dtype=bool)
     for a in lk.stagers:
         staged_now |= t.stage[choice[:, a]]
-    staged_now &= alive & ~st.incident
+    staged_now &= alive
+    # A staging is recorded whenever it is made (a pretext even after an earlier incident);
+    # only the first incident of a world opens the attribution question.
+    staged_first = staged_now & ~st.staged
+    st.staged |= staged_now
+    st.staged_day = np.where(staged_first, day, st.staged_day)
+    staged_now &= ~st.incident
     real_now = armed_now & ~st.incident & ~staged_now
     new = staged_now | real_now
     if new.any():
@@ -150,8 +194,6 @@ def _deaths_and_incidents(
         st.evidence = np.where(new, q, st.evidence)
         st.truth_west = np.where(real_now, by_west, st.truth_west)
         st.incident |= new
-        st.staged |= staged_now
-        st.staged_day = np.where(staged_now, day, st.staged_day)
 
 
 class _Stagers:
@@ -276,7 +318,11 @@ def numpy_accidents(m: EscalationModel, day: int, choice: np.ndarray) -> np.ndar
 
 
 def numpy_apply(
-    m: EscalationModel, day: int, choice: np.ndarray, accident: np.ndarray
+    m: EscalationModel,
+    day: int,
+    choice: np.ndarray,
+    accident: np.ndarray,
+    answered: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`apply` by numpy (the reference its kernel is tested against)."""
     t = m.tables
@@ -305,6 +351,8 @@ def numpy_apply(
     hit_rung = np.where(acc_victim, np.maximum(hit_rung, t.armed_rung), hit_rung)
     st.attacked_rung = np.maximum(st.attacked_rung, hit_rung)
 
-    _deaths_and_incidents(m, day, choice, chosen_force, chosen_any, acc_any, numpy=True)
+    _deaths_and_incidents(
+        m, day, choice, chosen_force, chosen_any, acc_any, numpy=True, answered=answered
+    )
     del rows
     return events

@@ -27,7 +27,11 @@ def apply(m: EscalationModel, day: int) -> tuple[np.ndarray, np.ndarray]:
     flip = m.switch & st.alive[:, None]
     started = flip & ~st.on
     ended = flip & st.on & t.slot_endable[None, :]
+    if any(d is not None or w for d, w in t.slot_duration):
+        ended |= _lapsed(m, day) & st.alive[:, None] & ~started
     st.on = (st.on | started) & ~ended
+    if started.any():
+        st.on_since = np.where(started, day, st.on_since)
     for k in t.kind_slots.get("consultations", ()):
         st.article4 |= started[:, k]
     for k in t.kind_slots.get("collective_defence", ()):
@@ -37,6 +41,19 @@ def apply(m: EscalationModel, day: int) -> tuple[np.ndarray, np.ndarray]:
     if m.trace is not None:
         m.trace.measures[day] = (started.copy(), ended.copy())
     return started, ended
+
+
+def _lapsed(m: EscalationModel, day: int) -> np.ndarray:
+    """(R, S) measures in force whose announced time is over today: they end by themselves."""
+    st = m.state
+    t = m.tables
+    out = np.zeros_like(st.on)
+    for k, (days, with_exercise) in enumerate(t.slot_duration):
+        if days is not None:
+            out[:, k] |= st.on[:, k] & (day - st.on_since[:, k] >= days)
+        if with_exercise:
+            out[:, k] |= st.on[:, k] & (day > st.exercise_end)
+    return out
 
 
 def militarized_starts(
