@@ -44,10 +44,10 @@ def paired_lower_bound(a, b, z: float = 2.576) -> float:
 
 def test_baseline_reproduces_the_historical_record(runs):
     out = runs("baseline").outcomes
-    # The July 2024 drills ended without a shot: that must be a plausible outcome. (Calibrated
-    # on the USSR-NATO disputes of 1949-1991, the model expects fire in about half of such
-    # 60-day periods: docs/MODEL.md, section 15.)
+    # The July 2024 drills ended without a shot: that must be a plausible outcome, and fire
+    # stays rare where nothing gives a reason for it (issue "Force for a reason": <= 10%).
     assert (~out.armed_incident).mean() >= PLAUSIBLE
+    assert out.armed_incident.mean() <= 0.10
     assert out.staged_incident.mean() < 0.02
     # China moving to economic support or beyond was under 2% before calibration; calibrated,
     # real fire moves Beijing in about one world in eight (section 15). What happened in July
@@ -68,12 +68,12 @@ def test_without_accidents_actors_still_choose_to_fire_somewhere(runs):
 
 def test_chosen_fire_follows_the_shared_restraint(runs):
     # Who fires first is a decision weighed against the cost of force: the lower the shared
-    # restraint, the more first shots are chosen rather than accidents (paired worlds).
-    cheap = runs("baseline", ("dynamics.restraint=-8",)).outcomes
-    dear = runs("baseline", ("dynamics.restraint=-3",)).outcomes
+    # restraint (a cost, never below 0), the more first shots are chosen (paired worlds).
+    cheap = runs("whatif_hardliners", ("dynamics.restraint=0", "dynamics.restraint_spread=0"))
+    dear = runs("whatif_hardliners", ("dynamics.restraint=4", "dynamics.restraint_spread=0"))
 
     def chosen(o):
-        return (o.first_armed_incident_cause == "chosen").astype(float)
+        return (o.outcomes.first_armed_incident_cause == "chosen").astype(float)
 
     assert paired_lower_bound(chosen(dear), chosen(cheap)) > 0
     no_acc = runs("baseline", NO_ACCIDENTS).outcomes

@@ -42,6 +42,11 @@ def _july_2024(out: pd.DataFrame) -> np.ndarray:
     return _none("armed_incident", "staged_incident")(out) & stayed
 
 
+def _incursions(out: pd.DataFrame) -> np.ndarray:
+    crossed = out["incursions"].to_numpy() >= 1
+    return _none("armed_incident", "article4", "article5")(out) & crossed
+
+
 EPISODES: tuple[Episode, ...] = (
     Episode(
         "drills_2011_2018",
@@ -64,6 +69,13 @@ EPISODES: tuple[Episode, ...] = (
         _none("armed_incident"),
     ),
     Episode(
+        "incursions_2022_2024",
+        "history/incursions_2022_2024.yaml",
+        "missiles crossed into Poland (one killed two people at Przewodow): protests and "
+        "summoned diplomats, Article 4 not requested, no exchange of fire",
+        _incursions,
+    ),
+    Episode(
         "july_2024_drills",
         "history/july_2024_drills.yaml",
         "drills ended on schedule, no staged provocation, no shots, China's line unmoved",
@@ -72,7 +84,7 @@ EPISODES: tuple[Episode, ...] = (
 )
 """The episodes of DOMAIN.md that the model must make plausible."""
 
-PLAUSIBLE = 0.10
+PLAUSIBLE = 0.50
 """What happened is a plausible outcome when the model gives it at least this probability."""
 
 

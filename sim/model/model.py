@@ -32,7 +32,15 @@ import pandas as pd
 from sim import kernels
 from sim.model import outcomes as oc
 from sim.model.agents import Actor
-from sim.model.mechanisms import dispute, economy, end_states, incidents, injects, measures
+from sim.model.mechanisms import (
+    dispute,
+    economy,
+    end_states,
+    incidents,
+    incursions,
+    injects,
+    measures,
+)
 from sim.model.mechanisms.alignment import AlignmentTrack
 from sim.model.mechanisms.commitments import Commitments
 from sim.model.observe import View, observe, target_groups
@@ -332,6 +340,10 @@ class EscalationModel(mesa.Model):
         if self.trace is not None:
             self.trace.accidents[day] = accident.copy()
 
+        crossed = incursions.step(self, day, choice)
+        if self.trace is not None and crossed:
+            self.trace.incursions[day] = crossed
+
         narrative = t.per_entry(t.narrative, choice).sum(axis=1) * alive
         disclosure = t.per_entry(t.disclosure, choice).sum(axis=1) * alive
         incidents.attribution(self, day, narrative, disclosure)
@@ -465,6 +477,7 @@ class Trace:
         self.reviews: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         self.injects: dict[int, np.ndarray] = {}
         self.accidents: dict[int, np.ndarray] = {}
+        self.incursions: dict[int, list[tuple[str, np.ndarray]]] = {}
         self.measures: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.alignment: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.states: dict[int, WorldState] = {model.state.day: model.state.take(np.arange(model.n))}

@@ -23,7 +23,15 @@ from sim.model.tables import FEATURE_NAMES, NO_TARGET, F, Tables
 from sim.rng import Streams
 
 _FOG_MASK = np.uint64(0xFFFF)
-DIRECTED = ("threat", "attacked", "forces_facing", "hybrid_pressure", "deterrence")
+DIRECTED = (
+    "threat",
+    "attacked",
+    "forces_facing",
+    "hybrid_pressure",
+    "deterrence",
+    "incursion",
+    "incursion_casualties",
+)
 """Features that depend on the target; the others are the same in every group."""
 
 
@@ -238,8 +246,26 @@ class _Day:
             for b in advs:
                 out = np.maximum(out, self.deterrence(a, b))
             return out
+        if name == "incursion":
+            return _any([self.incursion(a, b) for b in range(t.n_actors) if b != a])
+        if name == "incursion_casualties":
+            return _any([self.incursion_deaths(a, b) for b in range(t.n_actors) if b != a])
         assert name == "committed_elsewhere", name
         return at.committed
+
+    def incursion(self, a: int, b: int) -> np.ndarray:
+        """(R,) bool: an incursion blamed on b entered a's airspace within the attack memory."""
+        memory = self.t.scenario.dynamics.attack_memory_days
+        return kernels.recent(self.st.incursion[:, b, a], self.day, memory)
+
+    def incursion_deaths(self, a: int, b: int) -> np.ndarray:
+        """(R,) bool: one blamed on b killed people in a's or an ally's territory lately."""
+        memory = self.t.scenario.dynamics.attack_memory_days
+        out = kernels.recent(self.st.incursion_deaths[:, b, a], self.day, memory)
+        for m in self.t.actors[a].allies:
+            if m != b:
+                out = out | kernels.recent(self.st.incursion_deaths[:, b, m], self.day, memory)
+        return out
 
     def deterrence(self, a: int, b: int) -> np.ndarray:
         """(R,) the answer a expects from b: b's forces facing a, else b's guarantees."""
@@ -261,6 +287,10 @@ class _Day:
             return self.facing(a, b)
         if name == "deterrence":
             return self.deterrence(a, b)
+        if name == "incursion":
+            return self.incursion(a, b)
+        if name == "incursion_casualties":
+            return self.incursion_deaths(a, b)
         assert name == "hybrid_pressure", name
         return self.st.hybrid[:, b, a].copy()  # a copy: the state's array is updated in place
 

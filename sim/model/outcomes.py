@@ -72,6 +72,26 @@ def staged_incident_day(st: WorldState, t: Tables) -> Any:
     return _optional_day(st.staged_day)
 
 
+def incursions(st: WorldState, t: Tables) -> np.ndarray:
+    """How many missiles, drones or balloons entered a neighbour's airspace."""
+    return st.incursions.copy()
+
+
+def incursions_intercepted(st: WorldState, t: Tables) -> np.ndarray:
+    """How many of them the victim's air defence shot down."""
+    return st.intercepted.copy()
+
+
+def incursion_casualties(st: WorldState, t: Tables) -> np.ndarray:
+    """Whether an incursion killed people on the ground."""
+    return st.incursion_killed.copy()
+
+
+def incursions_defender_own(st: WorldState, t: Tables) -> np.ndarray:
+    """How many incursions were really the defender's own air-defence missiles."""
+    return st.incursion_own.copy()
+
+
 def alignment_final(st: WorldState, t: Tables) -> np.ndarray:
     """The aligning actor's level on its track on the last day (0 = neutral)."""
     return st.alignment.copy()
@@ -214,6 +234,11 @@ def metrics(t: Tables) -> dict[str, Metric]:
             out[f"{t.names[a]}_blockade_cost_musd"] = _cost_of(a)
         out[f"{t.names[t.transit_state]}_blockade_cost_musd"] = _cost_of(t.transit_state)
         out[f"{t.names[t.shipper]}_blames_blockade_on"] = blames_blockade_on
+    if t.scenario.incursions:
+        out["incursions"] = incursions
+        out["incursions_intercepted"] = incursions_intercepted
+        out["incursion_casualties"] = incursion_casualties
+        out["incursions_defender_own"] = incursions_defender_own
     for name, d in t.scenario.outcomes.declared.items():
         out[name] = _declared(d, t)
     out["end_state"] = end_state

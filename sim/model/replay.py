@@ -204,6 +204,18 @@ def _events(m, day, prev, now) -> list[str]:
             rec = tr.reviews[(day, int(t.slot_actor[k]))]
             col = int(np.flatnonzero(t.actors[int(t.slot_actor[k])].measures.ids == k)[0])
             ev[-1] += f" - weighed U={rec['utilities'][0][col]:.2f}, p={rec['p'][0][col]:.3f}"
+    crossed = [s.incursions[name] for name, worlds in tr.incursions.get(day, []) if worlds[0]]
+    for inc in crossed:
+        # The day's totals say what happened to them (one crossing a source a day at most).
+        what = "intercepted" if now.intercepted[0] > prev.intercepted[0] else "not intercepted"
+        if now.incursion_deaths[0].max() == day:
+            what += ", people killed on the ground"
+        if now.incursion_own[0] > prev.incursion_own[0] and inc.aimed_at is not None:
+            what += f"; in truth a {label[inc.aimed_at]} air-defence missile"
+        ev.append(
+            f"a {inc.kind} ({inc.label}) blamed on {label[inc.launcher]} enters "
+            f"{label[inc.into]}'s airspace ({what})"
+        )
     if now.staged[0] and not prev.staged[0]:
         ev.append(f"a staged incident (evidence quality {now.evidence[0]:.2f}): a pretext")
     if now.armed[0] and not prev.armed[0]:

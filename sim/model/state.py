@@ -28,7 +28,7 @@ NONE = -1
 CAUSES = ("", "chosen", "accident", "staging answered")
 """Codes of ``first_armed_cause``: 0 none, 1 an actor chose to fire, 2 an accident."""
 
-PAIR_FIELDS = ("aimed_rung", "pair_max", "force", "hybrid")
+PAIR_FIELDS = ("aimed_rung", "pair_max", "force", "hybrid", "incursion", "incursion_deaths")
 """The (R, N, N) fields of :class:`WorldState`, kept in pair-major (Fortran) order."""
 
 
@@ -148,6 +148,12 @@ class WorldState:
     reciprocated: np.ndarray  # (R,) bool
     fatal: np.ndarray  # (R,) bool
     on_since: np.ndarray  # (R, S) int: day each slot in force was started (0 for initial ones)
+    incursion: np.ndarray  # (R, N, N) int: [b, a] last day an incursion blamed on b entered a
+    incursion_deaths: np.ndarray  # (R, N, N) int: [b, a] last day one of them killed people
+    incursions: np.ndarray  # (R,) int: incursions so far
+    intercepted: np.ndarray  # (R,) int: of them shot down by the victim's air defence
+    incursion_killed: np.ndarray  # (R,) bool: an incursion killed people on the ground
+    incursion_own: np.ndarray  # (R,) int: incursions that were the defender's own missiles
 
     @classmethod
     def initial(cls, t: Tables, n: int) -> WorldState:
@@ -214,6 +220,12 @@ class WorldState:
             reciprocated=np.zeros(n, dtype=bool),
             fatal=np.zeros(n, dtype=bool),
             on_since=np.zeros(on.shape, dtype=np.int64),
+            incursion=pair_array(n, na, np.int64, NONE),
+            incursion_deaths=pair_array(n, na, np.int64, NONE),
+            incursions=np.zeros(n, dtype=np.int64),
+            intercepted=np.zeros(n, dtype=np.int64),
+            incursion_killed=np.zeros(n, dtype=bool),
+            incursion_own=np.zeros(n, dtype=np.int64),
         )
         st.refresh_postures(t)
         st.max_rung = st.rung.max(axis=1)

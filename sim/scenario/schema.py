@@ -71,6 +71,11 @@ FEATURES: dict[str, str] = {
     "State's), the larger of the two; 0 to 1",
     "neighbour_exercise": "1 while an exercise in which one of this actor's adversaries takes "
     "part is under way and this actor does not take part, else 0",
+    "incursion": "1 if a missile, drone or balloon blamed on the target (any actor, for an "
+    "undirected choice) entered this actor's airspace within the attack memory, intercepted "
+    "or not, else 0",
+    "incursion_casualties": "1 if such an incursion killed people on the ground in this "
+    "actor's territory or an ally's within the attack memory, else 0",
 }
 """The quantities motive weights may refer to, with what each one measures."""
 
@@ -100,6 +105,8 @@ Feature = Literal[
     "committed_elsewhere",
     "deterrence",
     "neighbour_exercise",
+    "incursion",
+    "incursion_casualties",
 ]
 
 FLAGS: dict[str, str] = {
@@ -471,6 +478,45 @@ class Fog(_Node):
     belief_noise: NonNegative = Field(description="sd of daily belief noise, in log-odds")
 
 
+class Incursion(_Node):
+    """Missiles, drones or balloons entering a neighbour's airspace, and its air defence.
+
+    Each day a source is active (its ``requires`` hold and, with ``when_move``, its launcher
+    makes one of those moves), one crosses into ``into`` with ``daily_rate``. It is blamed on
+    the launcher; with ``defender_own`` it was really the air-defence missile of the state the
+    launcher was striking (``aimed_at``), as at Przewodow in 2022. The victim's air defence
+    intercepts it with ``intercept``; one not intercepted kills people on the ground with
+    ``casualties``. An incursion or its interception is not an exchange of fire between forces:
+    it sets no armed incident and adds no act to the dispute record; victims and their allies
+    answer it through the ``incursion`` and ``incursion_casualties`` features.
+    """
+
+    label: str
+    kind: Literal["missile", "drone", "balloon"]
+    launcher: ActorName = Field(description="who launches (and is blamed)")
+    into: ActorName = Field(description="whose airspace it enters")
+    aimed_at: ActorName | None = Field(
+        None,
+        description="the third state the launcher was striking when it strayed (none: it was "
+        "sent at the victim itself)",
+    )
+    when_move: list[Identifier] = Field(
+        default_factory=list,
+        description="the launcher's moves that carry it (hybrid actions for balloons); empty: "
+        "every day the requires hold",
+    )
+    requires: list[Condition] = Field(default_factory=list, description="all must hold")
+    daily_rate: Probability = Field(description="chance per active day that one crosses")
+    defender_own: Probability = Field(
+        0.0,
+        description="chance it is really the aimed-at state's own air-defence missile",
+    )
+    intercept: Probability = Field(description="chance the victim's air defence shoots it down")
+    casualties: Probability = Field(
+        0.0, description="chance one that is not intercepted kills people on the ground"
+    )
+
+
 class IncidentModel(_Node):
     """Staged incidents, how incidents are read, and accidents where forces face each other."""
 
@@ -738,6 +784,10 @@ class Scenario(_Node):
     dynamics: Dynamics
     exercise: Exercise | None = None
     injects: list[Inject] = Field(default_factory=list)
+    incursions: dict[Identifier, Incursion] = Field(
+        default_factory=dict,
+        description="missiles, drones and balloons entering a neighbour's airspace",
+    )
     end_states: list[EndState] = Field(min_length=1)
     outcomes: Outcomes
 
@@ -1068,6 +1118,20 @@ def cross_check(s: Scenario) -> list[Problem]:
     if s.exercise is not None:
         for i, who in enumerate(s.exercise.participants or []):
             actor_ref(who, ("exercise", "participants", i))
+    for name, inc in s.incursions.items():
+        base = ("incursions", name)
+        for key in ("launcher", "into", "aimed_at"):
+            who = getattr(inc, key)
+            if who is not None:
+                actor_ref(who, (*base, key))
+        if inc.launcher == inc.into:
+            out.append(Problem((*base, "into"), "an incursion enters another actor's airspace"))
+        for j, mv in enumerate(inc.when_move):
+            known = need("move", mv, list(s.moves), (*base, "when_move", j))
+            if known and inc.launcher in s.actors and inc.launcher not in s.moves[mv].actors:
+                out.append(Problem((*base, "when_move", j), f"{inc.launcher} cannot make '{mv}'"))
+        for j, c in enumerate(inc.requires):
+            out += _check_condition(c, (*base, "requires", j), rungs, levels, s)
     for i, es in enumerate(s.end_states):
         for key in ("max_rung_at_least", "final_rung_at_least"):
             v = getattr(es, key)
