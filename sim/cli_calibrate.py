@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
         "threat response, temperature scale, accident rate, measure review) to the MID "
         "statistics of two-state disputes 1946-1991 by ABC-SMC on the rival dyad "
         "(scenarios/calibration/rival_dyad.yaml); check the posterior against held-out "
-        "classes; write a folder with the posterior, the checks and charts. With --install "
+        "classes; weigh it by the regional episodes of scenarios/history/ (what happened as "
+        "likelihood, with leave-one-episode-out checks); write a folder with the posterior, "
+        "the checks and charts. With --install "
         "the posterior table becomes the shipped scenarios' ladder dynamics "
         "(scenarios/calibration/ladder_dynamics.yaml). The same seed gives the same posterior "
         "on one process, a pool or a Dask cluster.",
@@ -60,6 +62,17 @@ def register(subparsers: Any) -> None:
         "--install",
         action="store_true",
         help="write the posterior table into scenarios/calibration/ladder_dynamics.yaml",
+    )
+    p.add_argument(
+        "--no-regional",
+        action="store_true",
+        help="skip the update by the regional episodes of scenarios/history/ (the MID "
+        "posterior alone)",
+    )
+    p.add_argument(
+        "--candidates",
+        metavar="C",
+        help="MID posterior rows weighed by the regional episodes (default 800)",
     )
     _common(p, "results/calibration/<UTC time>-rival_dyad-seed<S>")
     p.set_defaults(func=cmd_calibrate)
@@ -127,7 +140,7 @@ def _command() -> str:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``escalation calibrate``."""
     from sim.calibration.abc import Settings
-    from sim.calibration.fit import DEFAULT_SEED, LADDER_FILE, calibrate
+    from sim.calibration.fit import CANDIDATES, DEFAULT_SEED, LADDER_FILE, calibrate
 
     d = Settings()
     settings = Settings(
@@ -160,12 +173,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         out=out,
         options=_options(args),
         install=LADDER_FILE if args.install else None,
+        regional=not args.no_regional,
+        candidates=_int(args.candidates, "--candidates", 10, CANDIDATES),
         command=_command(),
         log=_log(args),
     )
-    q = fitted.posterior.quantiles([0.05, 0.5, 0.95])
+    import numpy as np
+
+    # The shipped draws: the MID posterior, weighed by the regional episodes unless skipped.
+    q = np.quantile(fitted.draws, [0.05, 0.5, 0.95], axis=0)
+    reg = fitted.info.get("regional")
+    print("shipped draws" + (" (MID fit, weighed by the regional episodes)" if reg else ""))
     for j, name in enumerate(fitted.posterior.names):
         print(f"{name}: median {q[1, j]:.4g} (90% {q[0, j]:.4g} .. {q[2, j]:.4g})")
+    for r in (reg or {}).get("episodes", []):
+        print(
+            f"P(what happened) {r['episode']}: MID only {r['mid_only']:.0%}, updated "
+            f"{r['updated']:.0%}, leave-one-out {r['leave_one_out']:.0%}"
+        )
     if len(fitted.checks):
         c = fitted.checks
         ins = c[c["role"] == "fit"]["inside_90"].mean()

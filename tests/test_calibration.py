@@ -18,7 +18,9 @@ import pytest
 from sim.calibration import mid
 from sim.calibration.abc import Prior, Settings
 from sim.calibration.fit import FIT_STATS, SCENARIO, calibrate, data_folder
+from sim.calibration.regional import localise, resample, update
 from sim.model import run_replicates
+from sim.model.history import EPISODES
 from sim.runner.options import ExecutionOptions
 from sim.scenario import load_scenario
 from sim.scenario.loader import load_tree
@@ -140,16 +142,20 @@ def test_calibrate_and_backtest_commands_write_their_folders(
     out = tmp_path / "cal"
     r = escalation(
         "calibrate", "--particles", "20", "--generations", "2", "-k", "20", "--batch", "40",
-        "--workers", "1", "--quiet", "-o", str(out), timeout=600,
+        "--candidates", "12", "--workers", "1", "--quiet", "-o", str(out), timeout=600,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     for name in ("posterior.csv", "draws.csv", "checks.csv", "ladder_dynamics.yaml",
-                 "calibration.json", "posterior.png", "checks.png", "README.md"):  # fmt: skip
+                 "calibration.json", "posterior.png", "checks.png", "README.md",
+                 "regional.csv"):  # fmt: skip
         assert (out / name).is_file(), name
     info = json.loads((out / "calibration.json").read_text())
     assert info["fit_class"] == mid.FIT_CLASS
     assert set(info["held_out"]) == set(mid.CLASSES) - {mid.FIT_CLASS}
     assert info["versions"]["numpy"] == np.__version__ and info["code_version"]
+    regional = pd.read_csv(out / "regional.csv")
+    assert list(regional["episode"]) == [e.name for e in EPISODES] + ["joint"]
+    assert regional[["mid_only", "updated", "leave_one_out"]].stack().between(0, 1).all()
     checks = pd.read_csv(out / "checks.csv")
     assert set(checks["role"]) == {"fit", "held out"}
     # The written fragment is a valid scenario part: the rival dyad extends it unchanged.
@@ -161,7 +167,8 @@ def test_calibrate_and_backtest_commands_write_their_folders(
     assert r.returncode == 0, r.stderr
     info = json.loads((bt / "backtest.json").read_text())
     assert set(info["episodes"]) == {
-        "drills_2011_2018", "border_crisis_2021", "belarus_ukraine_2022_2024", "july_2024_drills"
+        "drills_2011_2018", "border_crisis_2021", "belarus_ukraine_2022_2024",
+        "incursions_2022_2024", "july_2024_drills",
     }  # fmt: skip
     episodes = pd.read_csv(bt / "episodes.csv")
     assert episodes["probability"].between(0, 1).all()
@@ -181,3 +188,32 @@ def test_bad_data_folder_is_one_line(escalation: RunCli, tmp_path: Path) -> None
     assert r.returncode == 2
     assert mid.DISPUTES in r.stderr and "lacks the column" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_the_regional_update_weighs_by_every_episode_and_leaves_each_out() -> None:
+    # Three candidates, two episodes: the second candidate explains both records best.
+    lik = np.array([[0.9, 0.1], [0.8, 0.9], [0.1, 0.9]])
+    eps = EPISODES[:2]
+    u = update(lik, eps)
+    assert np.allclose(u.weights, lik.prod(axis=1) / lik.prod(axis=1).sum())
+    t = u.table.set_index("episode")
+    # leave-one-out of episode 0: weights from episode 1 alone
+    w1 = lik[:, 1] / lik[:, 1].sum()
+    assert t.loc[eps[0].name, "leave_one_out"] == pytest.approx(w1 @ lik[:, 0])
+    assert t.loc[eps[0].name, "mid_only"] == pytest.approx(lik[:, 0].mean())
+    assert 1 <= u.effective_draws <= 3
+    picked = resample(np.arange(3.0)[:, None], u.weights, 1000, seed=1)
+    assert abs((picked == 1).mean() - u.weights[1]) < 0.01
+    with pytest.raises(ValueError):
+        update(np.zeros((3, 2)), eps)
+
+
+def test_local_parameters_are_redrawn_from_their_prior_reproducibly() -> None:
+    priors = (Prior("a", 0.0, 1.0), Prior("incidents.accident_rate", 1e-5, 0.02, log=True))
+    cand = np.tile([0.5, 0.01], (2000, 1))
+    a, b = localise(cand, priors, seed=3), localise(cand, priors, seed=3)
+    assert (a == b).all() and (a[:, 0] == 0.5).all()
+    rate = a[:, 1]
+    assert rate.min() >= 1e-5 and rate.max() <= 0.02
+    # log-uniform: about half the draws below the geometric midpoint
+    assert abs((rate < np.sqrt(1e-5 * 0.02)).mean() - 0.5) < 0.05

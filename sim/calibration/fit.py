@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from sim.calibration import mid
+from sim.calibration import regional as regional_stage
 from sim.calibration.abc import Generation, Posterior, Prior, Settings, abc_smc, noise_scale
 from sim.calibration.folder import require_new, staged
 from sim.errors import UserError
@@ -40,6 +41,7 @@ LADDER_FILE = ROOT / "scenarios" / "calibration" / "ladder_dynamics.yaml"
 TABLE = "ladder"
 DEFAULT_SEED = 20240708
 DRAWS = 200  # rows of the posterior table shipped in the scenarios
+CANDIDATES = 800  # MID posterior rows weighed by the regional episodes (sim.calibration.regional)
 CHECK_REPLICATES = 200  # disputes simulated per posterior row in the predictive checks
 
 FIT_STATS = ("fire", "war", "reciprocated", "fatal", "one_day", "month", "half_year")
@@ -212,6 +214,8 @@ def calibrate(
     install: str | Path | None = None,
     command: str = "escalation calibrate",
     log: Callable[[str], None] | None = None,
+    regional: bool = True,
+    candidates: int = CANDIDATES,
 ) -> Fitted:
     """Fit the shared ladder dynamics by ABC-SMC and write the calibration folder.
 
@@ -230,6 +234,9 @@ def calibrate(
         install: Also write the posterior table to this scenario fragment.
         command: The command line, for the provenance.
         log: Called with a line of progress text.
+        regional: Update the MID posterior by the regional episodes
+            (:mod:`sim.calibration.regional`); skipped for a synthetic target.
+        candidates: MID posterior rows weighed by the regional episodes.
 
     Raises:
         UserError: unreadable data, an occupied output folder.
@@ -280,6 +287,17 @@ def calibrate(
         )
         say(f"stopped: {post.stopped}")
         draws = post.resample(DRAWS, seed)
+        update = None
+        if regional and mid_data is not None:
+            # The region's record, as likelihood: candidates from the MID posterior, weighed
+            # by how probable each makes what happened in every regional episode.
+            rows = regional_stage.localise(post.resample(candidates, seed + 2), pri, seed)
+            lik = regional_stage.likelihoods(
+                rows, [p.path for p in pri], ROOT / "scenarios", seed + 3, log=say
+            )
+            update = regional_stage.update(lik)
+            say(f"regional update: {update.effective_draws:.0f} effective candidates")
+            draws = regional_stage.resample(rows, update.weights, DRAWS, seed + 4)
         checks = pd.DataFrame()
         if mid_data is not None:
             check_opts = dataclasses.replace(
@@ -303,6 +321,8 @@ def calibrate(
         if mid_data is None
         else f"GML MID 2.0 1816-1991, class {fit_class} ({counts['fire']} disputes)"
     )
+    if update is not None:
+        data_desc += f", updated by {len(update.table) - 1} regional episodes"
     provenance = f"calibrated: {data_desc}, `{command}`, {started.date().isoformat()}"
     info = {
         "command": command,
@@ -321,6 +341,14 @@ def calibrate(
         "stopped": post.stopped,
         "generations": [dataclasses.asdict(g) for g in post.generations],
         "data_sha256": _data_hash(mid_data),
+        "regional": None
+        if update is None
+        else {
+            "candidates": candidates,
+            "worlds_per_candidate": regional_stage.PER_DRAW,
+            "effective_candidates": round(update.effective_draws, 1),
+            "episodes": update.table.to_dict(orient="records"),
+        },
         "workers": opts.workers,
         "dask": bool(opts.scheduler or opts.dask_local),
         "provenance": provenance,
@@ -368,6 +396,8 @@ def _write_folder(folder: Path, f: Fitted, yaml_text: str) -> None:
         (tmp / "ladder_dynamics.yaml").write_text(yaml_text, encoding="utf-8")
         (tmp / "calibration.json").write_text(json.dumps(f.info, indent=2), encoding="utf-8")
         charts.posterior_chart(f.posterior, tmp / "posterior.png", f.info)
+        if f.info.get("regional"):
+            pd.DataFrame(f.info["regional"]["episodes"]).to_csv(tmp / "regional.csv", index=False)
         if len(f.checks):
             f.checks.to_csv(tmp / "checks.csv", index=False)
             charts.checks_chart(f.checks, tmp / "checks.png", f.info)
@@ -393,6 +423,36 @@ def summary_markdown(f: Fitted) -> str:
     ]
     for j, p in enumerate(f.posterior.priors):
         lines.append(f"| {p.path} | {p.label} | {q[0, j]:.4g} | {q[1, j]:.4g} | {q[2, j]:.4g} |")
+    reg = info.get("regional")
+    if reg:
+        qd = np.quantile(f.draws, [0.05, 0.5, 0.95], axis=0)
+        lines += [
+            "",
+            "## Updated by the regional episodes (the shipped draws)",
+            "",
+            f"{reg['candidates']} rows of the MID posterior, each run through every episode of "
+            f"scenarios/history/ ({reg['worlds_per_candidate']} worlds a row), weighed by the "
+            "probability each gives to what happened; "
+            f"{reg['effective_candidates']:.0f} effective rows remain.",
+            "",
+            "| parameter | 5% | median | 95% |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for j, p in enumerate(f.posterior.priors):
+            lines.append(f"| {p.path} | {qd[0, j]:.4g} | {qd[1, j]:.4g} | {qd[2, j]:.4g} |")
+        lines += [
+            "",
+            "Probability of what happened: MID posterior alone, updated, and updated without "
+            "the episode itself (leave-one-episode-out):",
+            "",
+            "| episode | MID only | updated | leave-one-out |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for r in reg["episodes"]:
+            lines.append(
+                f"| {r['episode']} | {r['mid_only']:.3f} | {r['updated']:.3f} | "
+                f"{r['leave_one_out']:.3f} |"
+            )
     if len(f.checks):
         lines += [
             "",
