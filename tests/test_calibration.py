@@ -29,9 +29,12 @@ from sim.scenario.schema import ScenarioError, validate_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 RunCli = Any
-TRUTH = {"dynamics.restraint": -7.0, "dynamics.temperature_scale": 0.6}
+# Restraint, a cost since issue 19, is not identified by the dyad's statistics (measured: a
+# 90% interval over 91% of its prior, retaliation 85%, threat response 74%, temperature 8%);
+# the recovery test fits temperature and the accident rate, which carry the dyad's fire.
+TRUTH = {"incidents.accident_rate": 0.005, "dynamics.temperature_scale": 0.6}
 PRIORS = (
-    Prior("dynamics.restraint", -12.0, 4.0),
+    Prior("incidents.accident_rate", 1e-5, 0.02, log=True),
     Prior("dynamics.temperature_scale", 0.3, 3.0),
 )
 
@@ -57,7 +60,8 @@ def test_synthetic_recovery_puts_truth_inside_a_narrowed_posterior() -> None:
         lo, hi = q[:, j]
         assert lo <= TRUTH[p.path] <= hi, (p.path, lo, hi)
         # A posterior as wide as the prior would contain anything: the data must inform it.
-        assert hi - lo < 0.6 * (p.high - p.low), (p.path, lo, hi)
+        width = np.diff(p.inner(np.array([lo, hi])))[0]
+        assert width < 0.6 * np.diff(p.inner(np.array([p.low, p.high])))[0], (p.path, lo, hi)
     # The fitted population reproduces the target statistics it was fitted to.
     sims = fitted.posterior.stats.mean(axis=0)
     want = np.array([target[s] for s in FIT_STATS])

@@ -605,7 +605,8 @@ def format_comparison_groups(groups: Sequence[Group], width: int = 52) -> str:
                         f"  {part:<{width}}{r.a:>14}  {r.b:>14}  {r.diff:>9}  {r.interval}"
                     )
         if g.quiet:
-            note = "not in any world of A or B: " + "; ".join(
+            # Paired means are over the worlds where both runs have a value (compare_paired).
+            note = "in no world of both A and B (a paired mean needs both): " + "; ".join(
                 q[:1].lower() + q[1:] for q in g.quiet
             )
             lines += [f"  {t}" for t in _wrap(note, width + 50)]

@@ -99,6 +99,9 @@ def parameter_table(
             raise UserError(f"unknown parameter '{path}'{hint}")
         arr = np.broadcast_to(np.asarray(value, dtype=np.float64), ids.shape).copy()
         table[path] = arr
+    if "dynamics.restraint" in table and np.any(table["dynamics.restraint"] < 0):
+        # The schema's bound, for given values too: restraint is a cost, never a bonus.
+        raise UserError("dynamics.restraint: expected a number >= 0 (a cost of using force)")
     spread = table.get("dynamics.restraint_spread")
     if given is not None and WORLD_RESTRAINT in given:
         # A branch of a played world continues that world, with its own restraint.
