@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.calibration.abc import Posterior
 from sim.charts.common import RunInfo, new_figure, stamp_run_info
+from sim.model.history import PLAUSIBLE
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -107,11 +108,12 @@ def episodes_chart(episodes: pd.DataFrame, path: Path, replicates: int, seed: in
     if "uncalibrated" in episodes:
         ax.scatter(episodes["uncalibrated"], y, marker="D", color="0.3", zorder=3,
                    label="uncalibrated dynamics")  # fmt: skip
-    ax.axvline(0.10, color="tab:red", ls=":", label="plausible (10%)")
+    ax.axvline(PLAUSIBLE, color="tab:red", ls=":", label=f"plausible ({PLAUSIBLE:.0%})")
     ax.set_yticks(y, episodes["episode"])
     ax.set_xlim(0, 1)
     ax.set_xlabel("probability of what happened (share of replicates, 90% interval)")
-    ax.legend(fontsize=8, loc="lower right")
+    # Below the axes: the bars reach 1.0, where a legend inside would cover them.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     fig.suptitle("Backtest: what actually happened, as the model sees it")
     stamp_run_info(
         fig, RunInfo("history/*", "regional episodes", replicates, seed, label="per episode")
