@@ -48,6 +48,7 @@ from sim.runner.engine import (
     start_design_run,
     start_run,
 )
+from sim.runner.folder import require_new_folder
 from sim.runner.manifest import Charts, FileRecord, Manifest, RunSpec
 from sim.runner.options import ExecutionOptions, check_int
 from sim.runner.results import chart_figures, close_figure, ok_rows, save_charts
@@ -624,8 +625,8 @@ def compare(
         if isinstance(x, str | Path) and Path(x).is_dir() and not is_run_folder(x):
             read_manifest(x)  # raises the folder's own one-line error
     out_dir = Path(out) if out is not None else None
-    if out_dir is not None and out_dir.exists() and any(out_dir.iterdir()):
-        raise UserError(f"{out_dir}: folder exists and is not empty; choose another -o")
+    if out_dir is not None:
+        require_new_folder(out_dir)
     if all(folders):
         run_a, run_b = load_run(a), load_run(b)
     elif any(folders):
@@ -687,6 +688,9 @@ def _run_info_dict(r: RunResult) -> dict[str, Any]:
         "seed": r.seed,
         "label": r.label,
         "path": str(r.path) if r.path is not None else None,
+        # The run's own record of its scenario: a reader of the comparison checks the run
+        # folder it names is still that run (sim.api.comparison_run).
+        "scenario_sha256": r.manifest.scenario_sha256,
     }
 
 
@@ -703,13 +707,19 @@ def _comparison_infos(a: dict[str, Any], b: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def save_comparison(result: ComparisonResult, folder: Path, charts: bool = True) -> None:
-    """Write ``comparison.csv``, ``comparison.json`` and the comparison chart into ``folder``."""
+    """Write ``comparison.csv``, the comparison chart and ``comparison.json`` into ``folder``.
+
+    ``comparison.json`` is the folder's record: what was compared (each run's scenario, title,
+    seed, folder and scenario hash) and the size and SHA-256 of every file written, which every
+    reader checks before believing a number (:func:`load_comparison`).
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StorageError(folder, e, "create the folder") from None
     record = write_csv(folder / COMPARISON_TABLE, result.table)
     info: dict[str, Any] = {
+        "format": COMPARISON_FORMAT,
         "files": {COMPARISON_TABLE: record.model_dump()},
         "a": _run_info_dict(result.a),
         "b": _run_info_dict(result.b),
@@ -731,19 +741,29 @@ def save_comparison(result: ComparisonResult, folder: Path, charts: bool = True)
         draw_comparison(folder)
 
 
+COMPARISON_FORMAT = "escalation-sim/comparison/2"
+"""Version of ``comparison.json``; the first had no format field and possibly no file records."""
+
+
 def load_comparison(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The table and run descriptions of a comparison folder.
+    """The table and run descriptions of a comparison folder, checked against its record.
+
+    ``comparison.json`` is read bounded in size and nesting, without following links; the
+    table is believed only when it matches the size and SHA-256 recorded for it. A folder
+    whose record lists no files (edited, or written before records were kept) is refused.
 
     Raises:
-        RunFolderError: not a comparison folder, or a damaged one.
+        RunFolderError: not a comparison folder, a damaged or edited one.
     """
-    import json
-
+    from sim.runner.folder import ResultsFolder
     from sim.runner.store import read_table
 
     folder = Path(folder)
+    rf = ResultsFolder(folder)
+    if rf.kind(COMPARISON_INFO) == "missing":
+        raise RunFolderError(f"{folder}: not a comparison folder ({COMPARISON_INFO} missing)")
+    info = rf.read_json(COMPARISON_INFO, "comparison record")
     try:
-        info = json.loads((folder / COMPARISON_INFO).read_text(encoding="utf-8"))
         if not isinstance(info, dict):
             raise TypeError("comparison.json is not a JSON object")
         for side in ("a", "b"):
@@ -753,25 +773,63 @@ def load_comparison(folder: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
             for key in ("replicates", "seed"):
                 if isinstance(d[key], bool) or not isinstance(d[key], int):
                     raise TypeError(f"{side}.{key} must be a whole number")
-        record = (info.get("files") or {}).get(COMPARISON_TABLE)
-        if record is not None:
-            table = read_table(folder, FileRecord.model_validate(record))
-        else:  # written before checksums were recorded
-            table = pd.read_csv(folder / COMPARISON_TABLE, keep_default_na=False, na_values=[""])
+            if d.get("path") is not None and not isinstance(d["path"], str):
+                raise TypeError(f"{side}.path must be text")
+        files = info.get("files")
+        record = files.get(COMPARISON_TABLE) if isinstance(files, dict) else None
+        if record is None:
+            raise RunFolderError(
+                f"{folder / COMPARISON_INFO}: no record of {COMPARISON_TABLE} (size and "
+                "SHA-256): the folder was edited or made by an older version; rerun the "
+                "comparison"
+            )
+        rec = FileRecord.model_validate(record)
+        if rec.path != COMPARISON_TABLE:
+            raise ValueError(f"the record of {COMPARISON_TABLE} names {rec.path[:60]!r}")
+        table = read_table(folder, rec)
         missing_cols = sorted(_COMPARISON_COLUMNS - set(table.columns))
         if missing_cols:
             raise ValueError(f"{COMPARISON_TABLE} lacks columns {', '.join(missing_cols)}")
         for col in _COMPARISON_COLUMNS - {"outcome", "kind"}:
             table[col] = pd.to_numeric(table[col], errors="raise")
-    except FileNotFoundError as e:
-        missing = Path(e.filename).name if e.filename else "a file"
-        raise RunFolderError(f"{folder}: not a comparison folder ({missing} missing)") from None
     except RunFolderError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
         text = " ".join(str(e).split())[:200]
         raise RunFolderError(f"{folder}: damaged comparison ({text})") from None
     return table, info
+
+
+def comparison_run(folder: Path, info: dict[str, Any], side: str) -> Path | None:
+    """The run folder a comparison names for ``side`` (``a`` or ``b``), checked, or None.
+
+    The folder is where the comparison's record says (inside the comparison, or where the two
+    compared folders were); it must still be that run: its manifest's scenario hash must be
+    the one the comparison recorded (and its scenario its hash, :func:`load_run` checks).
+
+    Raises:
+        RunFolderError: the run folder the record names is another run now (one line naming
+            the comparison's record).
+    """
+    path = info.get(side, {}).get("path")
+    if not path:
+        return None
+    run = Path(path) if Path(path).is_absolute() else folder / path
+    if not Path(path).is_absolute():
+        from sim.runner.folder import ResultsFolder
+
+        ResultsFolder(folder).require_folder(path)  # not a link planted inside the comparison
+    if not is_run_folder(run):
+        return None
+    recorded = info[side].get("scenario_sha256")
+    if recorded is not None:
+        m = read_manifest(run)
+        if m.scenario_sha256 != recorded:
+            raise RunFolderError(
+                f"{folder / COMPARISON_INFO}: run {side.upper()} ({run}) is not the run this "
+                "comparison was made from (its scenario hash differs); rerun the comparison"
+            )
+    return run
 
 
 _COMPARISON_COLUMNS = {
@@ -787,32 +845,31 @@ _COMPARISON_COLUMNS = {
 
 def draw_comparison(folder: str | Path) -> list[FileRecord]:
     """(Re)draw ``charts/comparison.png`` and ``.svg`` of a comparison folder from its files."""
+    folder = Path(folder)
+    table, info = load_comparison(folder)
+    fig = comparison_figure(folder, table, info)
+    paths = save_figure(fig, folder / COMPARISON_CHART, folder)
+    close_figure(fig)
+    return paths
+
+
+def comparison_figure(folder: Path, table: pd.DataFrame, info: dict[str, Any]) -> Any:
+    """The comparison chart of a loaded comparison folder (nothing is written)."""
     from sim.charts import comparison_chart
     from sim.report.present import chart_labels
 
-    folder = Path(folder)
-    table, info = load_comparison(folder)
     labels = chart_labels(_comparison_scenario(folder, info), table["outcome"].astype(str))
-    fig = comparison_chart(table, *_comparison_infos(info["a"], info["b"]), labels=labels)
-    paths = save_figure(fig, folder / COMPARISON_CHART)
-    close_figure(fig)
-    return paths
+    return comparison_chart(table, *_comparison_infos(info["a"], info["b"]), labels=labels)
 
 
 def _comparison_scenario(folder: Path, info: dict[str, Any]) -> Any | None:
     """Run A's validated scenario, for labels; None when its folder is not at hand (the chart
     then names outcomes by their identifiers in words)."""
-    from sim.api_analysis import _scenario_of_run
-    from sim.scenario.schema import validate_scenario
-
-    path = info.get("a", {}).get("path")
-    if not path:
+    run = comparison_run(folder, info, "a")
+    if run is None:
         return None
-    run = Path(path) if Path(path).is_absolute() else folder / path
-    try:
-        return validate_scenario(_scenario_of_run(run))
-    except (UserError, OSError, ValueError, KeyError, TypeError):
-        return None
+    # An edited run is an error here too, not a chart quietly labelled from it.
+    return canonical_scenario_checked(read_manifest(run), run)[0]
 
 
 def default_comparison_dir(a: Any, b: Any, seed: int, root: str | Path = "results") -> Path:

@@ -85,9 +85,10 @@ def _outcome_columns(scenario: Any, seed: int) -> pd.DataFrame:
 @contextlib.contextmanager
 def _folder(out: str | Path | None) -> Iterator[Path]:
     if out is not None:
+        from sim.runner.folder import require_new_folder
+
         path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UserError(f"{path}: folder exists and is not empty; choose another --out")
+        require_new_folder(path, "--out")
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="escalation-analysis-") as tmp:
@@ -100,18 +101,58 @@ def _write_json(path: Path, obj: Any) -> None:
     write_json(path, obj)
 
 
+_INFO_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "scenario": (str,),
+    "title": (str,),
+    "seed": (int,),
+    "n": (int,),
+    "points": (int,),
+    "replicates_per_point": (int,),
+    "confidence": (float, int),
+    "outcomes": (list,),
+    "method": (str,),
+    "vary": (list,),
+    "keys": (list,),
+    "screen_fixed": (float, int, type(None)),
+    "include": (list, type(None)),
+    "threshold": (float, int, type(None)),
+    "command": (list, type(None)),
+    "source": (str, type(None)),
+    "files": (dict,),
+}
+"""The type of every field of ``analysis.json`` a reader uses (the record is untrusted input)."""
+
+
 def _read_info(folder: Path, kind: str | None = None) -> dict[str, Any]:
-    try:
-        info = json.loads((folder / ANALYSIS_INFO).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{folder}: not an analysis folder ({ANALYSIS_INFO} missing)") from None
-    except (OSError, ValueError) as e:
-        raise UserError(f"{folder}: damaged {ANALYSIS_INFO} ({' '.join(str(e).split())})") from None
+    """``analysis.json``, read without following links and checked field by field."""
+    from sim.runner.folder import ResultsFolder
+
+    rf = ResultsFolder(folder)
+    if rf.kind(ANALYSIS_INFO) == "missing":
+        raise UserError(f"{folder}: not an analysis folder ({ANALYSIS_INFO} missing)")
+    info = rf.read_json(ANALYSIS_INFO, ANALYSIS_INFO)
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise UserError(f"{folder}: {ANALYSIS_INFO} is not an {FORMAT} record")
     if kind is not None and info.get("kind") != kind:
-        raise UserError(f"{folder}: a {info.get('kind')} folder, not a {kind} folder")
+        raise UserError(f"{folder}: a {str(info.get('kind'))[:40]} folder, not a {kind} folder")
+    for key, types in _INFO_TYPES.items():
+        v = info.get(key)
+        if key in info and (isinstance(v, bool) or not isinstance(v, types)):
+            raise UserError(f"{folder / ANALYSIS_INFO}: {key}: unexpected value {v!r:.60}")
+    for key in ("outcomes", "vary", "keys", "include", "command"):
+        if not all(isinstance(x, str) for x in info.get(key) or ()):
+            raise UserError(f"{folder / ANALYSIS_INFO}: {key}: expected a list of text")
     return info
+
+
+def _run_of(folder: Path) -> Path:
+    """The design run inside an analysis folder: its own sub-folder, never a planted link."""
+    from sim.runner.folder import ResultsFolder
+
+    if _TEMPORARY_IN_PROCESS:
+        return folder / RUN_SUBFOLDER
+    return ResultsFolder(folder).require_folder(RUN_SUBFOLDER)
 
 
 def _execution(**kw: Any) -> dict[str, Any]:
@@ -266,7 +307,7 @@ def sensitivity(
     k = check_int(replicates_per_point, "replicates per point", 1, 1_000_000)
     rel = parse_relative_range(screen_fixed)
     s, tree, source = _load(scenario, overrides)
-    specs = parse_outcomes(list(outcomes), _outcome_columns(s, seed))
+    specs = parse_outcomes(list(outcomes), _outcome_columns(s, seed), s)
     factors = scenario_factors(s, rel, include)
     design = sample_design(factors, method, n, seed)
     options = _execution(
@@ -299,8 +340,9 @@ def sensitivity(
     }
     with _folder(out) as folder:
         folder.mkdir(parents=True, exist_ok=True)
+        # The unit design first, so analysis.json can record its size and SHA-256.
+        info["files"] = {UNIT_DESIGN: _write_unit(folder, design).model_dump()}
         _write_json(folder / ANALYSIS_INFO, info)
-        _write_unit(folder, design)
         rows = _run_design(
             tree, source, overrides, design.values(), k, seed, folder / RUN_SUBFOLDER, options
         )
@@ -310,10 +352,12 @@ def sensitivity(
     return result
 
 
-def _write_unit(folder: Path, design: Design) -> None:
+def _write_unit(folder: Path, design: Design) -> Any:
     from sim.runner.store import write_parquet
 
-    write_parquet(folder / UNIT_DESIGN, pd.DataFrame(design.unit, columns=design.factors.names))
+    return write_parquet(
+        folder / UNIT_DESIGN, pd.DataFrame(design.unit, columns=design.factors.names)
+    )
 
 
 def _label(info: dict[str, Any]) -> str:
@@ -373,16 +417,34 @@ def save_sensitivity(result: SensitivityResult, folder: Path, charts: bool = Tru
 
 
 def load_sensitivity(folder: str | Path) -> SensitivityResult:
-    """Recompute a finished sensitivity folder's result from its files (no model runs)."""
+    """Recompute a finished sensitivity folder's result from its files (no model runs).
+
+    Every file is checked against its record first: the design run against its manifest, the
+    unit design against ``analysis.json``; the scenario against its hash.
+    """
     folder = Path(folder)
     info = _read_info(folder, "sensitivity")
-    s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
+    s = _checked_scenario(folder, info)
     design = _design_from(folder, info)
-    rows = _read_rows(folder / RUN_SUBFOLDER)
-    specs = parse_outcomes(info["outcomes"], rows)
+    rows = _read_rows(_run_of(folder))
+    specs = parse_outcomes(info["outcomes"], rows, s)
     result = _finish_sensitivity(folder, info, design, rows, specs, s, False, False)
     result.info["folder"] = str(folder)
     return result
+
+
+def _checked_scenario(folder: Path, info: dict[str, Any]) -> Any:
+    """The validated scenario of an analysis folder's design run, which must be the one
+    ``analysis.json`` names."""
+    from sim.scenario.schema import validate_scenario
+
+    s = validate_scenario(_scenario_of_run(_run_of(folder)))
+    if (info.get("scenario"), info.get("title")) != (s.name, s.title):
+        raise UserError(
+            f"{folder / ANALYSIS_INFO}: scenario and title are not those of the design run "
+            f"({RUN_SUBFOLDER}/manifest.json); the folder was edited - rerun the analysis"
+        )
+    return s
 
 
 def _read_rows(run_folder: Path) -> pd.DataFrame:
@@ -395,25 +457,37 @@ def _read_rows(run_folder: Path) -> pd.DataFrame:
 
 
 def _scenario_of_run(run_folder: Path) -> dict[str, Any]:
+    """The scenario tree of a run folder, checked against its manifest's hash."""
+    from sim.runner.engine import canonical_scenario_checked
     from sim.runner.store import read_manifest
 
-    if _TEMPORARY_IN_PROCESS or not (run_folder / "manifest.json").exists():
+    if _TEMPORARY_IN_PROCESS:
         return dict(json.loads((run_folder / "scenario.json").read_text(encoding="utf-8")))
-
     m = read_manifest(run_folder)
-    spec = m.get("spec") if isinstance(m, dict) else getattr(m, "spec", None)
-    tree = spec["scenario"] if isinstance(spec, dict) else getattr(spec, "scenario", None)
-    if tree is None and isinstance(m, dict):
-        tree = m.get("scenario")
-    if not isinstance(tree, dict):
-        raise UserError(f"{run_folder}: the manifest holds no scenario")
-    return tree
+    return canonical_scenario_checked(m, run_folder)[1]
 
 
 def _design_from(folder: Path, info: dict[str, Any]) -> Design:
-    unit = pd.read_parquet(folder / UNIT_DESIGN)
-    s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
+    """The design of a sensitivity folder: ``unit.parquet`` checked against its record.
+
+    A folder written before the record was kept gets its design recomputed instead: it is a
+    pure function of (factors, method, N, seed), so an unrecorded file is never believed.
+    """
+    from sim.runner.manifest import FileRecord
+    from sim.runner.store import read_table
+
+    s = _checked_scenario(folder, info)
     fs = scenario_factors(s, info["screen_fixed"], info["include"])
+    rec = (info.get("files") or {}).get(UNIT_DESIGN)
+    if rec is None:
+        return sample_design(fs, info["method"], info["n"], info["seed"])
+    try:
+        record = FileRecord.model_validate(rec)
+    except ValueError:
+        raise UserError(f"{folder / ANALYSIS_INFO}: files: a malformed record") from None
+    if record.path != UNIT_DESIGN:
+        raise UserError(f"{folder / ANALYSIS_INFO}: files: the record of {UNIT_DESIGN} is not it")
+    unit = read_table(folder, record)
     if fs.names != list(unit.columns):
         raise UserError(f"{folder}: {UNIT_DESIGN} does not match the scenario's factors")
     return Design(info["method"], fs, unit.to_numpy(dtype=np.float64), info["n"], info["seed"])
@@ -440,10 +514,10 @@ def resume_sensitivity(
         progress=progress,
         command=tuple(command) if command else None,
     )
-    rows = _resume_design(folder / RUN_SUBFOLDER, options)
-    s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
+    rows = _resume_design(_run_of(folder), options)
+    s = _checked_scenario(folder, info)
     design = _design_from(folder, info)
-    specs = parse_outcomes(info["outcomes"], rows)
+    specs = parse_outcomes(info["outcomes"], rows, s)
     return _finish_sensitivity(folder, info, design, rows, specs, s, True, True)
 
 
@@ -494,7 +568,7 @@ def sweep(
     s, tree, source = _load(scenario, overrides)
     varies = [parse_vary(v, s) for v in vary]
     design = grid(varies)
-    specs = parse_outcomes(list(outcomes), _outcome_columns(s, seed))
+    specs = parse_outcomes(list(outcomes), _outcome_columns(s, seed), s)
     options = _execution(
         workers=workers,
         scheduler=scheduler,
@@ -579,10 +653,10 @@ def load_sweep(folder: str | Path) -> SweepResult:
     """Recompute a finished sweep folder's result from its files (no model runs)."""
     folder = Path(folder)
     info = _read_info(folder, "sweep")
-    s, _, _ = _load(_scenario_of_run(folder / RUN_SUBFOLDER), ())
+    s = _checked_scenario(folder, info)
     design = grid([parse_vary(v, s) for v in info["vary"]])
-    rows = _read_rows(folder / RUN_SUBFOLDER)
-    specs = parse_outcomes(info["outcomes"], rows)
+    rows = _read_rows(_run_of(folder))
+    specs = parse_outcomes(info["outcomes"], rows, s)
     result = _finish_sweep(folder, info, design, rows, specs, False, False)
     result.info["folder"] = str(folder)
     return result
@@ -626,7 +700,7 @@ def discover(
     boxes = check_int(boxes, "boxes", 1, 10)
     r = api.load_run(run)
     rows = r.outcomes[~failed_mask(r.outcomes)]
-    specs = parse_outcomes([outcome], rows)
+    specs = parse_outcomes([outcome], rows, r.scenario)
     if len(specs) != 1 or specs[0].kind != "probability":
         raise UserError(
             f"outcome {outcome!r}: discovery needs a yes/no outcome (e.g. china_escalates, "
@@ -653,20 +727,50 @@ def discover(
         info=info,
     )
     if out is not None:
-        save_discovery(result, Path(out), charts=True if charts is None else charts)
+        # Written inside the run folder by default: confined to it (a linked discovery/ is
+        # refused, not written through); elsewhere, to the folder named.
+        out_path = Path(out)
+        try:
+            out_path.relative_to(Path(run))
+            root = Path(run)
+        except ValueError:
+            root = out_path
+        save_discovery(result, out_path, charts=True if charts is None else charts, root=root)
         result.info["folder"] = str(out)
     return result
 
 
-def save_discovery(result: DiscoveryResult, folder: Path, charts: bool = True) -> list[Any]:
-    """Write ``boxes.csv``, ``limits.csv``, ``trajectory.csv``, ``discovery.json``, the chart."""
+def save_discovery(
+    result: DiscoveryResult, folder: Path, charts: bool = True, root: Path | None = None
+) -> list[Any]:
+    """Write ``boxes.csv``, ``limits.csv``, ``trajectory.csv``, ``discovery.json``, the chart.
+
+    Args:
+        result: The discovery.
+        folder: Where to write.
+        charts: Draw the trade-off chart.
+        root: The results folder the writes are confined to (default ``folder``): no link
+            below it is followed.
+    """
     from sim.runner.store import save_figure, write_csv
 
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "boxes.csv", result.boxes)
-    write_csv(folder / "limits.csv", result.limits)
-    write_csv(folder / "trajectory.csv", result.trajectory)
-    _write_json(
+    top = root if root is not None else folder
+    inside = folder.relative_to(top).as_posix() if folder != top else ""
+
+    def rel(name: str) -> str:
+        return f"{inside}/{name}" if inside else name
+
+    records = {
+        name: write_csv(folder / name, table, rel(name)).model_dump()
+        for name, table in (
+            ("boxes.csv", result.boxes),
+            ("limits.csv", result.limits),
+            ("trajectory.csv", result.trajectory),
+        )
+    }
+    from sim.runner.store import write_json
+
+    write_json(
         folder / "discovery.json",
         {
             "format": FORMAT,
@@ -674,15 +778,17 @@ def save_discovery(result: DiscoveryResult, folder: Path, charts: bool = True) -
             "outcome": result.outcome,
             "base_rate": result.base_rate,
             "rules": result.rules,
+            "files": records,
             **{k: v for k, v in result.info.items() if k != "folder"},
         },
+        top,
     )
     paths: list[Any] = []
     if charts:
         from sim.runner.results import close_figure
 
         fig = result.plot()
-        paths += save_figure(fig, folder / "tradeoff")
+        paths += save_figure(fig, folder / "tradeoff", top)
         close_figure(fig)
     return paths
 

@@ -92,15 +92,49 @@ _SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|>|<|=)?\s*(.*?)\s*$")
 _NOT_OUTCOMES = ("replicate", "error", "days", POINT_COLUMN)
 
 
-def parse_outcomes(texts: Sequence[str], outcomes: pd.DataFrame) -> list[OutcomeSpec]:
-    """Outcome specifications checked against an outcomes table.
+def category_domain(name: str, scenario: Any | None) -> list[str] | None:
+    """Every value the text outcome ``name`` can take in a scenario's worlds, or None when the
+    scenario does not say (then only the values seen are known).
 
-    A categorical column named alone (``end_state``) stands for each of its categories.
+    End states, rung names and actors come from the scenario's declarations; the causes of a
+    first armed incident and the blame outcomes from the model's fixed vocabulary.
+    """
+    if scenario is None:
+        return None
+    actors = [str(a) for a in (getattr(scenario, "actor_names", None) or scenario.actors)]
+    if name == "end_state":
+        return [e.name for e in scenario.end_states]
+    if name == "max_rung_name":
+        return [r.name for r in scenario.ladder]
+    if name == "dispute_initiator":
+        return [*actors, ""]
+    if name == "first_armed_incident_cause":
+        from sim.model.state import CAUSES
+
+        return list(CAUSES)
+    if name.endswith("_blames_incident_on"):
+        return ["west", "east", "none"]
+    if name.endswith("_blames_blockade_on"):
+        return [*actors, "none"]
+    return None
+
+
+def parse_outcomes(
+    texts: Sequence[str], outcomes: pd.DataFrame, scenario: Any | None = None
+) -> list[OutcomeSpec]:
+    """Outcome specifications checked against an outcomes table and the scenario.
+
+    A categorical column named alone (``end_state``) stands for each of its categories. A
+    category named (``end_state=settled``) must be one the outcome can take
+    (:func:`category_domain`, else one seen in the table): a misspelt one would otherwise be
+    estimated as 0 in every world and read as an answer.
 
     Raises:
-        UserError: an unknown column (with the names available), a bad threshold, or a
-            category the column never takes in a categorical outcome spec without values.
+        UserError: an unknown column or category (with "did you mean ...?" and the names
+            available), or a bad threshold.
     """
+    import difflib
+
     from sim.analysis.stats import KNOWN_CATEGORIES
 
     available = [
@@ -116,8 +150,6 @@ def parse_outcomes(texts: Sequence[str], outcomes: pd.DataFrame) -> list[Outcome
             )
         name, op, value = m.group(1), m.group(2), m.group(3)
         if name not in available:
-            import difflib
-
             close = difflib.get_close_matches(name, available, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             raise UserError(
@@ -138,6 +170,18 @@ def parse_outcomes(texts: Sequence[str], outcomes: pd.DataFrame) -> list[Outcome
         elif op == "=":
             if numeric or boolean:
                 raise UserError(f"outcome {text!r}: '=' needs a text outcome such as end_state")
+            domain = category_domain(name, scenario)
+            if domain is None:
+                domain = list(KNOWN_CATEGORIES.get(name, ()))
+                domain += sorted(set(col.dropna().astype(str)) - set(domain))
+            if value not in domain:
+                close = difflib.get_close_matches(value, [d for d in domain if d], n=1)
+                hint = f"did you mean '{name}={close[0]}'? " if close else ""
+                shown = ", ".join(repr(d) if d == "" else d for d in dict.fromkeys(domain))
+                raise UserError(
+                    f"outcome {text!r}: {name} never takes the value {value!r}; {hint}"
+                    f"its values are: {shown}"
+                )
             specs.append(OutcomeSpec(text, name, "=", value))
         else:
             if not numeric:

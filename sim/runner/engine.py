@@ -49,6 +49,7 @@ from sim.runner.chunks import (
     run_chunk,
     scenario_to_json,
 )
+from sim.runner.folder import TEMPORARY, ResultsFolder
 from sim.runner.manifest import (
     Charts,
     ChunkEntry,
@@ -304,11 +305,21 @@ def canonical_scenario(tree: dict[str, Any]) -> tuple[Any, dict[str, Any], str]:
 
 
 def canonical_scenario_checked(manifest: Manifest, folder: Path) -> tuple[Any, dict, str]:
-    """:func:`canonical_scenario` for a manifest's scenario, as a folder error when invalid."""
+    """:func:`canonical_scenario` for a manifest's scenario, checked against its record.
+
+    Every reader of a run folder comes through here (``load_run``, resume, the analysis
+    folders' design runs): the embedded scenario must be valid and hash to the manifest's
+    ``scenario_sha256``, and the manifest's scenario name and title must be its own, so a
+    scenario edited by hand is refused rather than shown beside outcomes it did not produce.
+
+    Raises:
+        RunFolderError: an invalid scenario, or one that does not match the manifest's record
+            (one line naming the manifest).
+    """
     from sim.scenario.schema import ScenarioError
 
     try:
-        return canonical_scenario(manifest.spec.scenario)
+        scenario, canon, text = canonical_scenario(manifest.spec.scenario)
     except ScenarioError as e:
         first = str(e).splitlines()[0] if str(e) else "invalid"
         raise RunFolderError(
@@ -318,6 +329,17 @@ def canonical_scenario_checked(manifest: Manifest, folder: Path) -> tuple[Any, d
         raise RunFolderError(
             f"{folder / MANIFEST}: corrupt manifest: its scenario is invalid ({type(e).__name__})"
         ) from None
+    if manifest.scenario_sha256 != scenario_hash(text):
+        raise RunFolderError(
+            f"{folder / MANIFEST}: corrupt manifest: the scenario does not match its recorded "
+            "hash (scenario_sha256); the folder was edited - rerun the scenario"
+        )
+    if (manifest.scenario_name, manifest.scenario_title) != (scenario.name, scenario.title):
+        raise RunFolderError(
+            f"{folder / MANIFEST}: corrupt manifest: scenario_name or scenario_title is not its "
+            "scenario's; the folder was edited - rerun the scenario"
+        )
+    return scenario, canon, text
 
 
 def check_spec(spec: RunSpec) -> None:
@@ -730,11 +752,7 @@ def resume_run(
             f"{folder}: the run used replicate function {recorded!r}; a results folder never "
             f"chooses code to run - name it on the command line to resume: --model {recorded}"
         )
-    _, _, text = canonical_scenario_checked(manifest, folder)
-    if manifest.scenario_sha256 != scenario_hash(text):
-        raise RunFolderError(
-            f"{folder / MANIFEST}: corrupt manifest: the scenario does not match its recorded hash"
-        )
+    canonical_scenario_checked(manifest, folder)
     if recorded != DEFAULT_MODEL:
         try:
             resolve_model(recorded)
@@ -811,7 +829,7 @@ def _execute(folder: Path, manifest: Manifest, options: ExecutionOptions) -> Run
 def _execute_inner(folder: Path, manifest: Manifest, options: ExecutionOptions) -> RunReport:
     t0 = time.perf_counter()
     spec = manifest.spec
-    scenario, _, text = canonical_scenario(spec.scenario)
+    scenario, _, text = canonical_scenario_checked(manifest, folder)
     assert spec.chunk_size is not None
     design_values = read_design(folder, spec.design) if spec.design is not None else None
     precision = manifest.precision
@@ -1110,30 +1128,32 @@ def _store_chunk(
 def _drop_chunks_after(folder: Path, manifest: Manifest, last: int) -> Manifest:
     # Chunks computed ahead of the stopping point are not part of the result; remove them so
     # that the folder is the same as a run that never computed them.
+    rf = ResultsFolder(folder)
     for c in manifest.chunks[last + 1 :]:
         for f in ChunkFiles.for_index(c.index).as_dict().values():
-            (folder / f).unlink(missing_ok=True)
-    chunk_dir = folder / CHUNKS
-    if chunk_dir.is_dir():
-        for stray in chunk_dir.iterdir():
-            if stray.name.startswith(("chunk-", "occupancy-", "alignment-")):
-                try:
-                    idx = int(stray.name.split("-")[1].split(".")[0])
-                except ValueError:
-                    continue
-                if idx > last:
-                    stray.unlink()
+            rf.unlink(f)
+    for name in rf.listdir(CHUNKS):
+        if name.startswith(("chunk-", "occupancy-", "alignment-")):
+            try:
+                idx = int(name.split("-")[1].split(".")[0])
+            except ValueError:
+                continue
+            if idx > last:
+                rf.unlink(f"{CHUNKS}/{name}")
     return manifest.model_copy(update={"chunks": manifest.chunks[: last + 1]})
 
 
 def _remove_partial_writes(folder: Path) -> None:
     # A run killed in the middle of an atomic write leaves its temporary file behind; it is
     # not part of any result, and the finished folder must hold the same files as a run that
-    # was never interrupted.
-    for pattern in (".*.tmp-*", "*/.*.tmp-*"):
-        for stray in folder.glob(pattern):
-            if stray.is_file():
-                stray.unlink()
+    # was never interrupted. Only the folder's own sub-folders are looked into (a linked one
+    # is refused by ResultsFolder, never followed), and only the file itself is removed.
+    rf = ResultsFolder(folder)
+    for sub in ("", *(n for n in rf.listdir() if rf.kind(n) == "folder")):
+        for name in rf.listdir(sub):
+            rel = f"{sub}/{name}" if sub else name
+            if TEMPORARY.match(name) and rf.kind(rel) in ("file", "link"):
+                rf.unlink(rel)
 
 
 def _merged_prefix(folder: Path, manifest: Manifest, last: int) -> pd.DataFrame:

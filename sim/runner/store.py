@@ -49,7 +49,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +59,16 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.runner.folder import (
+    ResultsFolder,
+    RunFolderError,
+    StorageError,
+    check_relative,
+    open_lock,
+    parse_json,
+    printable,
+    unlink_lock,
+)
 from sim.runner.manifest import FORMAT, FileRecord, Manifest, parse_manifest
 
 MANIFEST = "manifest.json"
@@ -70,10 +80,6 @@ SUMMARY = "summary.csv"
 CHARTS = "charts"
 CHUNKS = "chunks"
 LOCK = ".lock"
-
-
-class RunFolderError(UserError):
-    """A results folder that is missing, not a run folder, or damaged."""
 
 
 @dataclass(frozen=True)
@@ -112,82 +118,50 @@ def default_run_dir(scenario_name: str, seed: int, root: str | Path = "results")
 # ----------------------------------------------------------------------------- atomic writes
 
 
-_IO_REASONS = {
-    errno.EACCES: ("permission denied", "choose a folder you may write to"),
-    errno.EPERM: ("operation not permitted", "choose a folder you may write to"),
-    errno.EROFS: ("read-only file system", "choose a folder on a writable disk"),
-    errno.ENOSPC: ("no space left on the device", "free some space"),
-    errno.EDQUOT: ("disk quota exceeded", "free some space"),
-    errno.EFBIG: ("file too large (file size limit)", "raise the limit (ulimit -f)"),
-    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose another path"),
-    errno.EISDIR: ("it is a folder", "choose another path"),
-    errno.ENAMETOOLONG: ("path too long", "choose a shorter path"),
-    errno.ENOENT: ("no such file or folder", "check the path"),
-    errno.EEXIST: ("a file of that name exists", "choose another path"),
-}
-
-
-class StorageError(UserError):
-    """A file could not be written or read (permissions, read-only, full disk, not a folder).
-
-    One line naming the path, the reason and what to do; ``resume_hint`` is added by callers
-    that know the run folder.
-    """
-
-    def __init__(
-        self, path: str | Path, error: OSError, action: str = "write", advice: str | None = None
-    ):
-        self.path = Path(path)
-        self.errno = error.errno
-        reason, default_advice = _IO_REASONS.get(
-            error.errno or -1, (error.strerror or type(error).__name__, "check the path")
-        )
-        advice = advice if advice is not None else default_advice
-        self.reason = reason
-        self.advice = advice
-        super().__init__(f"{self.path}: cannot {action} ({reason}); {advice}")
-
-    @property
-    def out_of_space(self) -> bool:
-        """The disk (or quota, or file size limit) is full: resuming later can finish the run."""
-        return self.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
 def file_record(rel: str, data: bytes, rows: int | None = None) -> FileRecord:
     """The :class:`~sim.runner.manifest.FileRecord` of ``data`` stored at ``rel``."""
     return FileRecord(path=rel, bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), rows=rows)
 
 
-def _atomic(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        raise StorageError(path, e) from None
-    finally:
-        with contextlib.suppress(OSError):
-            if tmp.exists():
-                tmp.unlink()
+def _split_root(path: Path, root: Path | None, rel: str | None = None) -> tuple[Path, str]:
+    """The folder a write is confined to and the path inside it.
+
+    ``root`` given: ``path`` must lie below it. Else ``rel`` (a record's relative path) names
+    how far below its folder ``path`` lies; else the file's own folder is the root.
+    """
+    if root is not None:
+        try:
+            inside = path.relative_to(root).as_posix()
+        except ValueError:
+            raise UserError(f"{path}: not inside the folder {root}") from None
+        return root, inside
+    if rel is not None and "/" in rel and path.as_posix().endswith("/" + rel):
+        depth = len(check_relative(rel))
+        return path.parents[depth - 1], rel
+    return path.parent, path.name
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically.
+def write_bytes(path: Path, data: bytes, root: Path | None = None) -> None:
+    """Write ``data`` to ``path`` atomically, through :class:`~sim.runner.folder.ResultsFolder`.
+
+    Args:
+        path: The file.
+        data: Its content.
+        root: The results folder ``path`` lies in (default: the file's own folder); no link
+            below it is followed, and the temporary file is made in the target's folder.
 
     Raises:
         StorageError: the file cannot be written (one line naming the path and the reason).
+        RunFolderError: a link on the way below ``root``.
     """
-    _atomic(path, lambda f: f.write(data))
+    top, rel = _split_root(Path(path), root)
+    ResultsFolder(top).write_bytes(rel, data)
 
 
-def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
+def write_json(path: Path, obj: Any, root: Path | None = None) -> None:
+    """Write ``obj`` as indented JSON, atomically (``root`` as for :func:`write_bytes`)."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    write_bytes(path, text.encode())
+    write_bytes(path, text.encode(), root)
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -222,10 +196,17 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def _write_recorded(path: Path, data: bytes, rel: str | None) -> None:
+    # A record's relative path (chunks/chunk-000003.parquet) says which folder the file lies
+    # in: the write is confined to that folder, so a linked chunks/ is refused.
+    top, inside = _split_root(Path(path), None, rel)
+    ResultsFolder(top).write_bytes(inside, data)
+
+
 def write_parquet(path: Path, df: pd.DataFrame, rel: str | None = None) -> FileRecord:
     """Write a table as parquet, atomically and deterministically; returns its record."""
     data = parquet_bytes(df)
-    write_bytes(path, data)
+    _write_recorded(path, data, rel)
     return file_record(rel or path.name, data, len(df))
 
 
@@ -234,14 +215,14 @@ def write_npy(path: Path, arr: np.ndarray, rel: str | None = None) -> FileRecord
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
     data = buf.getvalue()
-    write_bytes(path, data)
+    _write_recorded(path, data, rel)
     return file_record(rel or path.name, data)
 
 
 def write_csv(path: Path, df: pd.DataFrame, rel: str | None = None) -> FileRecord:
     """Write a table as CSV (no index, '\\n' line ends, shortest round-trip floats)."""
     data = df.to_csv(index=False, lineterminator="\n").encode()
-    write_bytes(path, data)
+    _write_recorded(path, data, rel)
     return file_record(rel or path.name, data, len(df))
 
 
@@ -264,8 +245,8 @@ def save_figure(fig: Any, stem: Path, folder: Path | None = None) -> list[FileRe
         if ext == "svg":
             data = _stable_svg_ids(data.decode()).encode()
         path = stem.with_suffix(f".{ext}")
-        write_bytes(path, data)
         base = folder if folder is not None else stem.parent
+        write_bytes(path, data, base)
         out.append(file_record(path.relative_to(base).as_posix(), data))
     return out
 
@@ -301,19 +282,15 @@ def read_manifest(folder: str | Path) -> Manifest:
         raise RunFolderError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise RunFolderError(f"{folder}: not a folder")
-    path = folder / MANIFEST
-    if not path.exists():
+    rf = ResultsFolder(folder)
+    kind = rf.kind(MANIFEST)
+    if kind == "missing":
         raise RunFolderError(f"{folder}: not a run folder (no {MANIFEST})")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise StorageError(path, e, "read") from None
+    path = folder / MANIFEST
+    data = rf.read_bytes(MANIFEST, MAX_MANIFEST_BYTES)
     if len(data) > MAX_MANIFEST_BYTES:
         raise RunFolderError(f"{path}: corrupt manifest: larger than {MAX_MANIFEST_BYTES:,} bytes")
-    try:
-        head = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise RunFolderError(f"{path}: unreadable manifest ({_short(e)})") from None
+    head = parse_json(data, path, "manifest")
     if isinstance(head, dict) and head.get("format") not in (None, FORMAT):
         raise RunFolderError(
             f"{path}: manifest format {str(head.get('format'))[:60]!r} is not {FORMAT!r} "
@@ -352,18 +329,21 @@ def verify_file(folder: Path, record: FileRecord) -> bytes:
             file and the command that rebuilds it).
     """
     path = folder / record.path
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise RunFolderError(f"{path}: missing; {rebuild_hint(folder, record.path)}") from None
-    except IsADirectoryError:
+    rf = ResultsFolder(folder)
+    check_relative(record.path, folder / MANIFEST)
+    kind = rf.kind(record.path)
+    if kind == "missing":
+        raise RunFolderError(f"{path}: missing; {rebuild_hint(folder, record.path)}")
+    if kind == "folder":
         hint = rebuild_hint(folder, record.path)
-        raise RunFolderError(f"{path}: is a folder, not a file; {hint}") from None
-    except OSError as e:
-        raise StorageError(path, e, "read") from None
+        raise RunFolderError(f"{path}: is a folder, not a file; {hint}")
+    # Never more than one byte past the recorded size: a planted huge file is not read whole.
+    data = rf.read_bytes(record.path, max_bytes=record.bytes + 1, cut=True)
     if len(data) != record.bytes or hashlib.sha256(data).hexdigest() != record.sha256:
         what = (
-            f"{len(data):,} bytes, the manifest recorded {record.bytes:,}"
+            f"larger than the {record.bytes:,} bytes the manifest recorded"
+            if len(data) > record.bytes
+            else f"{len(data):,} bytes, the manifest recorded {record.bytes:,}"
             if len(data) != record.bytes
             else "its checksum differs from the one recorded when it was written"
         )
@@ -597,7 +577,11 @@ def folder_lock(folder: Path) -> Iterator[None]:
     path = folder / LOCK
     for _attempt in range(10):
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            # Never through a link, and made with O_EXCL when absent (sim.runner.folder): a
+            # planted .lock pointing at another file is refused, not truncated.
+            fd = open_lock(folder, LOCK)
+        except RunFolderError:
+            raise
         except OSError as e:
             advice = None
             if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
@@ -615,7 +599,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
             os.close(fd)
             raise StorageError(path, e, "lock") from None
         try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            same = os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino
         except FileNotFoundError:
             same = False
         if same:
@@ -637,8 +621,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         del _HELD[key]
-        with contextlib.suppress(OSError):
-            path.unlink()
+        unlink_lock(folder, LOCK, fd)
         os.close(fd)
 
 
@@ -646,6 +629,7 @@ def _read_holder(fd: int) -> str:
     try:
         info = json.loads(os.pread(fd, 4096, 0) or b"{}")
         pid = int(info["pid"])
-        return f"process {pid} ({str(info.get('command', ''))[:80]}, since {info.get('since')})"
+        command = printable(str(info.get("command", ""))[:80])
+        return f"process {pid} ({command}, since {printable(str(info.get('since')))[:40]})"
     except (OSError, ValueError, KeyError, TypeError):
         return "another process"
