@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import json
 import re
 import shlex
 import shutil
@@ -156,6 +155,28 @@ def provenance(source: str | Path, overrides: tuple[str, ...] = ()) -> dict[str,
     return out
 
 
+def _holds_scenario(source: str, overrides: tuple[str, ...], scenario: Any) -> bool:
+    """Whether the file ``source``, with ``overrides``, resolves to exactly ``scenario``.
+
+    A record names the scenario file it was made from; the report reads that file's comments
+    for provenance tags only when the file still makes the very scenario the folder holds.
+    """
+    from sim.runner.chunks import scenario_to_json
+    from sim.scenario.loader import load_scenario
+
+    if not Path(source).is_file():
+        return False
+    try:
+        loaded = load_scenario(source, overrides=tuple(overrides))
+    except (UserError, OSError, ValueError, RecursionError):
+        return False
+
+    def canon(s: Any) -> str:
+        return scenario_to_json(s.model_dump(mode="json", by_alias=True))
+
+    return canon(loaded) == canon(scenario)
+
+
 def _describe_param(p: Any) -> str:
     import numpy as np
 
@@ -191,11 +212,18 @@ def assumptions_table(
 
     prov: dict[str, Provenance] = {}
     note = ""
-    if source and Path(source).exists():
+    if source and _holds_scenario(str(source), overrides, scenario):
         try:
             prov = provenance(source, overrides)
-        except UserError as e:
-            note = f"(Tags could not be read: {e}.)"
+        except UserError:
+            note = "(Tags could not be read from the scenario file.)"
+    elif source and Path(str(source)).is_file():
+        # The record names a file that does not (or no longer) hold this scenario: its
+        # comments are not this scenario's tags, and nothing of it goes into the report.
+        note = (
+            "(The scenario file the record names does not hold this scenario now, so its "
+            "provenance tags were not read; values are from the run's record.)"
+        )
     else:
         note = (
             "(The scenario file is not available here, so provenance tags could not be read; "
@@ -244,9 +272,15 @@ def _fig(fig: Any, caption: str) -> dict[str, str]:
     return {"data": figure_data(fig), "caption": caption}
 
 
-def _png(path: Path, caption: str) -> dict[str, str]:
-    """A PNG file of a results folder, inlined like :func:`_fig`'s figures."""
-    return {"data": base64.b64encode(path.read_bytes()).decode("ascii"), "caption": caption}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(data: bytes, path: Path, caption: str) -> dict[str, str]:
+    """A PNG of a results folder (already checked against its record), inlined like
+    :func:`_fig`'s figures; anything that is not a PNG is refused, not inlined."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise UserError(f"{path}: not a PNG image")
+    return {"data": base64.b64encode(data).decode("ascii"), "caption": caption}
 
 
 # ----------------------------------------------------------------------------- manifests
@@ -314,18 +348,46 @@ def _methods_run(replicates: int, seed: int) -> list[str]:
     ]
 
 
-def _discovery_drivers(folder: Path) -> list[dict[str, Any]]:
+def _discovery_drivers(folder: Path, run: Any) -> list[dict[str, Any]]:
+    """The PRIM results kept in a run folder's ``discovery/``, each believed only when its
+    tables match the records in its ``discovery.json`` and it was made from this run."""
+    from sim.runner.folder import ResultsFolder
+    from sim.runner.manifest import FileRecord
+    from sim.runner.store import verify_file
+
+    rf = ResultsFolder(folder)
     out = []
-    for info_file in sorted((folder / "discovery").glob("*/discovery.json")):
+    for name in rf.listdir("discovery"):
+        rel = f"discovery/{name}"
+        if rf.kind(rel) != "folder" or rf.kind(f"{rel}/discovery.json") != "file":
+            continue  # a link or a stray file is not a discovery of this run
         try:
-            d = json.loads(info_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            d = rf.read_json(f"{rel}/discovery.json", "discovery record")
+            if not isinstance(d, dict) or not isinstance(d.get("files"), dict):
+                continue  # written before records were kept, or edited: not shown
+            for key, rec in d["files"].items():
+                record = FileRecord.model_validate(rec)
+                if record.path != f"{rel}/{key}":
+                    raise ValueError("a record names another file")
+                verify_file(folder, record)
+            rules = d.get("rules") or []
+            if not (
+                isinstance(d.get("outcome"), str)
+                and isinstance(rules, list)
+                and all(isinstance(r, str) for r in rules)
+                and d.get("seed") == run.seed
+                and d.get("replicates") == run.replicates - run.failed
+                and d.get("scenario") == run.scenario.name
+            ):
+                continue
+            base_rate = float(d.get("base_rate", float("nan")))
+        except (UserError, ValueError, TypeError):
             continue
         out.append(
             {
                 "title": f"Scenario discovery (PRIM): {d.get('outcome')}",
-                "text": f"Base rate {float(d.get('base_rate', float('nan'))):.1%} of worlds.",
-                "rules": list(d.get("rules") or []),
+                "text": f"Base rate {base_rate:.1%} of worlds.",
+                "rules": list(rules),
                 "columns": [],
                 "rows": [],
             }
@@ -379,7 +441,7 @@ def build_run(folder: Path) -> dict[str, Any]:
         # Page one and the outcomes appendix, labelled (sim.report.headline, issue 23).
         **headline_context(folder, r),
         "figures": [_fig(f, captions.get(k, k.replace("_", " "))) for k, f in figs.items()],
-        "drivers": _discovery_drivers(folder),
+        "drivers": _discovery_drivers(folder, r),
         "methods": _methods_run(r.replicates, r.seed),
         "command": _command(m, fallback),
     }
@@ -390,11 +452,11 @@ def build_comparison(folder: Path) -> dict[str, Any]:
     from sim import api
 
     table, info = api.load_comparison(folder)
-    a_path = Path(info["a"]["path"]) if info["a"].get("path") else None
-    if a_path is not None and not a_path.is_absolute():
-        a_path = folder / a_path
-    if a_path is None or not api.is_run_folder(a_path):
-        raise UserError(f"{folder}: the report needs run A's folder ({a_path}) to list assumptions")
+    a_path = api.comparison_run(folder, info, "a")
+    api.comparison_run(folder, info, "b")  # still the run compared, when at hand
+    if a_path is None:
+        where = info["a"].get("path")
+        raise UserError(f"{folder}: the report needs run A's folder ({where}) to list assumptions")
     ra = api.load_run(a_path)
     m = _manifest(a_path)
     from sim.report.present import present_comparison
@@ -413,10 +475,8 @@ def build_comparison(folder: Path) -> dict[str, Any]:
         for g in present_comparison(table, ra.scenario)
         for r in g.rows
     ]
-    figs = []
-    png = folder / "charts" / "comparison.png"
-    if png.exists():
-        figs.append(_png(png, "B - A with paired 95% intervals."))
+    # Drawn from the verified table, never inlined from whatever charts/comparison.png is.
+    figs = [_fig(api.comparison_figure(folder, table, info), "B - A with paired 95% intervals.")]
     cmd = m.get("command") or []
     ask = (
         f"How do the outcomes of B, \u201c{info['b']['title']}\u201d, differ from those of A, "
@@ -441,16 +501,13 @@ def build_comparison(folder: Path) -> dict[str, Any]:
 def build_sensitivity(folder: Path) -> dict[str, Any]:
     """Context of a sensitivity folder's report."""
     from sim.analysis.sensitivity import INDEX_COLUMN, ranking_stability, sobol_precision
-    from sim.api_analysis import RUN_SUBFOLDER, load_sensitivity
+    from sim.api_analysis import _checked_scenario, _read_info, _run_of, load_sensitivity
     from sim.charts.sensitivity import convergence_chart
 
     res = load_sensitivity(folder)
-    info = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
-    m = _manifest(folder / RUN_SUBFOLDER)
-    from sim.api_analysis import _scenario_of_run
-    from sim.scenario.schema import validate_scenario
-
-    scenario = validate_scenario(_scenario_of_run(folder / RUN_SUBFOLDER))
+    info = _read_info(folder, "sensitivity")
+    m = _manifest(_run_of(folder))
+    scenario = _checked_scenario(folder, info)
     key = INDEX_COLUMN[res.method]
     drivers, figs, headline = [], [], []
     for o in res.outcomes:
@@ -565,13 +622,12 @@ def build_sensitivity(folder: Path) -> dict[str, Any]:
 
 def build_sweep(folder: Path) -> dict[str, Any]:
     """Context of a sweep folder's report."""
-    from sim.api_analysis import RUN_SUBFOLDER, _scenario_of_run, load_sweep
-    from sim.scenario.schema import validate_scenario
+    from sim.api_analysis import _checked_scenario, _read_info, _run_of, load_sweep
 
     res = load_sweep(folder)
-    info = json.loads((folder / "analysis.json").read_text(encoding="utf-8"))
-    m = _manifest(folder / RUN_SUBFOLDER)
-    scenario = validate_scenario(_scenario_of_run(folder / RUN_SUBFOLDER))
+    info = _read_info(folder, "sweep")
+    m = _manifest(_run_of(folder))
+    scenario = _checked_scenario(folder, info)
     headline = [
         {
             "at": [f"{r[k]:.4g}" for k in res.keys],
@@ -692,22 +748,35 @@ def build_backtest(folder: Path) -> dict[str, Any]:
     from sim.calibration import mid
     from sim.calibration.backtest import UNCALIBRATED, shipped_draws
     from sim.calibration.fit import LADDER_FILE, PRIORS, SCENARIO, TABLE
+    from sim.calibration.folder import files_record, read_recorded
     from sim.model.history import PLAUSIBLE
+    from sim.runner.folder import parse_json
     from sim.runner.store import code_version, versions
     from sim.scenario import load_scenario
 
-    missing = [f for f in BACKTEST_FILES if not (folder / f).exists()]
+    record = files_record(folder)
+    missing = [f for f in BACKTEST_FILES if f not in record["files"]]  # type: ignore[operator]
     if missing:
         raise UserError(f"{folder}: damaged backtest folder (missing {', '.join(missing)})")
+    # Every file is believed only when it matches the folder's record (files.json).
+    data = {name: read_recorded(folder, name, record) for name in BACKTEST_FILES}
     try:
-        info = json.loads((folder / "backtest.json").read_text(encoding="utf-8"))
-        stats = pd.read_csv(folder / "statistics.csv")
-        episodes = pd.read_csv(folder / "episodes.csv")
-        draws = pd.read_csv(folder / "draws.csv")
+        info = parse_json(data["backtest.json"], folder / "backtest.json", "backtest record")
+        if not isinstance(info, dict):
+            raise TypeError("backtest.json is not a JSON object")
+        stats = pd.read_csv(io.BytesIO(data["statistics.csv"]))
+        episodes = pd.read_csv(io.BytesIO(data["episodes.csv"]))
+        draws = pd.read_csv(io.BytesIO(data["draws.csv"]))
         fit_class = str(info["fit_class"])
         replicates, seed = int(info["replicates"]), int(info["seed"])
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{folder}: damaged backtest folder ({e})") from None
+        for name, table in (("statistics.csv", stats), ("episodes.csv", episodes)):
+            if table.empty:
+                raise ValueError(f"{name} holds no rows (a backtest of data without disputes?)")
+        if draws.empty or len(draws.columns) == 0:
+            raise ValueError("draws.csv holds no draws")
+    except (OSError, ValueError, KeyError, TypeError, pd.errors.ParserError) as e:
+        text = " ".join(str(e).split())[:200]
+        raise UserError(f"{folder}: damaged backtest folder ({text})") from None
 
     fit = stats[stats["role"] == "fit"]
     held = stats[stats["role"] != "fit"]
@@ -851,16 +920,19 @@ def build_backtest(folder: Path) -> dict[str, Any]:
         "share_held_out": _pct(float(inside.get("out_of_sample", float("nan")))),
         "figures": [
             _png(
+                data["episodes.png"],
                 folder / "episodes.png",
                 "The probability the model gives to what happened in each episode: calibrated "
                 "with its 90% interval, uncalibrated as a point (its interval is in the table).",
             ),
             _png(
+                data["statistics.png"],
                 folder / "statistics.png",
                 "Observed MID statistics against the calibrated model's 90% predictive "
                 "intervals, by comparison class.",
             ),
             _png(
+                data["posterior.png"],
                 folder / "posterior.png",
                 "The shipped table of draws (posterior) against the calibration's priors.",
             ),
@@ -922,20 +994,23 @@ def folder_kind(folder: Path) -> str:
     Raises:
         UserError: not a results folder.
     """
+    from sim.runner.folder import ResultsFolder
+
     if not folder.is_dir():
         raise UserError(f"{folder}: not a folder")
-    if (folder / "manifest.json").exists() and (folder.parent / "analysis.json").exists():
+    rf = ResultsFolder(folder)
+    if rf.kind("manifest.json") != "missing" and (folder.parent / "analysis.json").exists():
         raise UserError(
             f"{folder}: the design run of an analysis; report its folder instead: "
             f"escalation report {folder.parent}"
         )
     for name, kind in KIND_FILES:
-        if (folder / name).exists():
+        if rf.kind(name) != "missing":
             if kind is None:
-                try:
-                    kind = str(json.loads((folder / name).read_text(encoding="utf-8"))["kind"])
-                except (OSError, ValueError, KeyError, TypeError):
-                    raise UserError(f"{folder}: damaged {name}") from None
+                d = rf.read_json(name, name)
+                if not isinstance(d, dict) or not isinstance(d.get("kind"), str):
+                    raise UserError(f"{folder}: damaged {name}")
+                kind = d["kind"]
             return kind
     raise UserError(
         f"{folder}: not a results folder (no manifest.json, comparison.json, analysis.json or "
@@ -957,29 +1032,31 @@ def render_html(context: dict[str, Any], kind: str) -> str:
     return env.get_template("page").render(kind=f"{kind}", **context)
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> bool:
-    """Print an HTML file to PDF with headless Chromium (Playwright); False if unavailable."""
+def write_pdf(html_path: Path) -> bytes | None:
+    """An HTML file printed to PDF by headless Chromium (Playwright); None if unavailable.
+
+    The PDF comes back as bytes, which the caller writes through the folder's own door
+    (Chromium itself writes nothing into the folder).
+    """
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
     if exe is None:
-        return False
+        return None
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        return False
+        return None
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(html_path.resolve().as_uri(), wait_until="load")
-            page.pdf(
-                path=str(pdf_path),
+            return page.pdf(
                 format="A4",
                 print_background=True,
                 margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"},
             )
         finally:
             browser.close()
-    return True
 
 
 def write_report(folder: Path, out: Path | None = None, pdf: bool = True) -> dict[str, Path]:
@@ -1002,20 +1079,36 @@ def write_report(folder: Path, out: Path | None = None, pdf: bool = True) -> dic
     folder = Path(folder)
     kind = folder_kind(folder)
     if kind not in BUILDERS:
-        raise UserError(f"{folder}: no report is defined for a {kind} folder yet")
-    ctx = BUILDERS[kind](folder)
+        raise UserError(f"{folder}: no report is defined for a {kind[:40]} folder yet")
+    try:
+        ctx = BUILDERS[kind](folder)
+    except UserError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, ZeroDivisionError) as e:
+        # A folder whose records check out can still hold values no report can be made of
+        # (a backtest of data without disputes, a hand-made record): one line, not a trace.
+        text = " ".join(str(e).split())[:200]
+        raise UserError(
+            f"{folder}: cannot report this {kind} folder ({type(e).__name__}: {text})"
+        ) from None
     ctx.setdefault("folder", str(folder))
     ctx["written"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     html = render_html(ctx, kind)
+    from sim.runner.store import write_bytes
+
     html_path = Path(out) if out is not None else folder / REPORT_HTML
     if html_path.suffix.lower() not in (".html", ".htm"):
         raise UserError(f"--out {html_path}: the report file must end in .html")
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(html, encoding="utf-8")
+    # Into the results folder by default, confined to it (a report.html planted as a link is
+    # replaced, never written through); with --out, into the file named.
+    root = folder if out is None else None
+    write_bytes(html_path, html.encode("utf-8"), root)
     paths = {"html": html_path}
     if pdf:
         pdf_path = html_path.with_suffix(".pdf")
-        if write_pdf(html_path, pdf_path):
+        data = write_pdf(html_path)
+        if data is not None:
+            write_bytes(pdf_path, data, root)
             paths["pdf"] = pdf_path
     return paths
 

@@ -9,7 +9,6 @@ as appendices.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -49,24 +48,33 @@ def sensitivity_folders(run: Path, scenario_name: str) -> list[Path]:
     folder (where ``escalation sensitivity`` writes by default: ``results/sensitivity/...``
     next to ``results/<scenario>/<run>``).
     """
+    from sim.runner.folder import ResultsFolder
+
     run = run.resolve()
     places = [run.parent, run.parent.parent / "sensitivity", run.parent / "sensitivity"]
     found: dict[Path, float] = {}
     for place in places:
         if not place.is_dir():
             continue
-        for info in place.glob("*/analysis.json"):
+        for child in ResultsFolder(place).listdir():
+            folder = place / child
+            # A link among the run's neighbours is not followed (it may lead anywhere); each
+            # folder's analysis.json is read through the folder's own door.
+            if folder == run or ResultsFolder(place).kind(child) != "folder":
+                continue
+            rf = ResultsFolder(folder)
+            if rf.kind("analysis.json") != "file":
+                continue
             try:
-                d = json.loads(info.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                d = rf.read_json("analysis.json", "analysis record")
+            except UserError:
                 continue
             if (
                 isinstance(d, dict)
                 and d.get("kind") == "sensitivity"
                 and d.get("scenario") == scenario_name
-                and info.parent != run
             ):
-                found[info.parent] = info.stat().st_mtime
+                found[folder] = (folder / "analysis.json").stat(follow_symlinks=False).st_mtime
     return sorted(found, key=lambda p: -found[p])
 
 
