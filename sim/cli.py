@@ -52,7 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except UserError as e:
-        print(f"error: {e}" if "\n" not in str(e) else str(e), file=sys.stderr)
+        from sim.runner.folder import printable
+
+        # A message may quote a folder's or a scenario's text (a title, a name): shown with
+        # its control characters escaped, so it cannot drive the terminal.
+        text = printable(str(e))
+        print(f"error: {text}" if "\n" not in text else text, file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.runner.folder import printable
 
 DISCLAIMER = "These results are explorations of the scenario's stated assumptions, not forecasts."
 
@@ -250,7 +251,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                 charts=not args.no_charts,
                 **kw,
             )
-    print(format_sensitivity(result))
+    print(printable(format_sensitivity(result)))
     return 0
 
 
@@ -364,7 +365,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             charts=not args.no_charts,
             **_exec_kwargs(args, ex),
         )
-    print(format_sweep(result))
+    print(printable(format_sweep(result)))
     return 0
 
 
@@ -419,7 +420,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     for i, rule in enumerate(result.rules, 1):
         lines.append(f"  box {i}: {rule}")
     lines += ["", DISCLAIMER, f"results: {out}"]
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))
     return 0
 
 

@@ -137,6 +137,31 @@ def _command() -> str:
     return shlex.join(["escalation", *sys.argv[1:]]) if sys.argv[1:] else "escalation calibrate"
 
 
+def check_data(folder: str | None) -> None:
+    """Refuse MID data that cannot be fitted or checked, before any simulation starts.
+
+    A header-only table, or a comparison class without a single dispute, would otherwise run
+    to the end and write a posterior fitted to nothing ("tolerance nan") or checks of nothing.
+
+    Raises:
+        UserError: no disputes at all, or a class with none (one line naming the file).
+    """
+    from sim.calibration import mid
+    from sim.calibration.fit import data_folder
+
+    root = Path(folder) if folder is not None else data_folder()
+    data = mid.read_mid(root)
+    path = root / mid.DISPUTES
+    if data.disputes.empty:
+        raise UserError(f"{path}: holds no disputes (only a header?); give the MID record")
+    empty = [name for name, c in mid.CLASSES.items() if not c.select(data).any()]
+    if empty:
+        raise UserError(
+            f"{path}: no dispute of the comparison class(es) {', '.join(empty)}; the fit and "
+            "its held-out checks need every class (give the full MID record)"
+        )
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``escalation calibrate``."""
     from sim.calibration.abc import Settings
@@ -165,6 +190,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             f"--class: unknown comparison class '{fit_class}'; expected one of: "
             + ", ".join(mid.CLASSES)
         )
+    check_data(args.data)
     fitted = calibrate(
         seed=seed,
         settings=settings,
@@ -210,6 +236,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results/backtest") / f"{_stamp()}-seed{seed}"
     if args.data is not None and not Path(args.data).is_dir():
         raise UserError(f"{args.data}: --data must be the MID data folder")
+    check_data(args.data)
     b = backtest(
         replicates=n,
         seed=seed,

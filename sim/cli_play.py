@@ -408,10 +408,13 @@ def _save(console: Any, game: Any, path: Path) -> None:
 
 
 def _replay(console: Any, path: Path) -> int:
+    from sim.cli_replay import checked_game_log
     from sim.play.game import check_replay, load_game
+    from sim.runner.folder import read_json_file
 
-    game = load_game(path)
-    log = json.loads(path.read_text(encoding="utf-8"))
+    game = load_game(checked_game_log(path))  # bounded, seeds in range (issue 21)
+    log = read_json_file(path, "game log")
+    assert isinstance(log, dict)  # load_game refused anything else
     diffs = check_replay(game, log)
     seats = ", ".join(game.label(x) for x in game.seats)
     console.print(

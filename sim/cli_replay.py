@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from sim.errors import UserError
+from sim.runner.folder import printable
 
 DEFAULT_SEED = 20240708
 
@@ -43,7 +45,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.log:
         from sim.play.game import load_game
 
-        print(load_game(args.log).narrative(all_days=args.all_days, top=top))
+        log = checked_game_log(args.log)
+        print(printable(load_game(log).narrative(all_days=args.all_days, top=top)))
         return 0
     if not args.scenario:
         raise UserError("replay needs a scenario file (or --log LOG)")
@@ -63,8 +66,41 @@ def _run(args: argparse.Namespace) -> int:
         json.dump({k: _plain(v) for k, v in r.outcomes.items()}, sys.stdout, indent=2)
         print()
     else:
-        print(r.story)
+        print(printable(r.story))
     return 0
+
+
+def checked_game_log(path: str | Path) -> Path:
+    """A game log checked before the game is rebuilt from it (``replay --log``, ``play
+    --replay``).
+
+    A log is untrusted input, like a results folder: it is read bounded in size and in JSON
+    nesting (a log of 100,000 nested brackets is a message, not a RecursionError), and its
+    seed and replicate must be what ``run``, ``replay`` and ``play`` accept - a seed of 2^64
+    or more would otherwise be told under its own number while the story is another seed's.
+
+    Raises:
+        UserError: missing, unreadable, too deep, or a seed or replicate out of range (one
+            line naming the file and the key).
+    """
+    from sim.runner.folder import read_json_file
+
+    p = Path(path)
+    if not p.exists():
+        raise UserError(f"{p}: no such game log")
+    data = read_json_file(p, "game log")
+    if isinstance(data, dict):
+        for key in ("seed", "replicate"):
+            v = data.get(key)
+            if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v <= MAX_ID:
+                raise UserError(
+                    f"{p}: {key}: must be a whole number from 0 to {MAX_ID:,} (2^63 - 1), got {v}"
+                )
+    return p
+
+
+MAX_ID = 2**63 - 1
+"""The largest seed or replicate id any command accepts (64-bit signed)."""
 
 
 def _plain(v: object) -> object:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
+from sim.runner.folder import printable
 
 DISCLAIMER = "These results are explorations of the scenario's stated assumptions, not forecasts."
 
@@ -304,7 +305,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 model=policy_model(args.policy, args.model, scenario),
                 options=options,
             )
-    print(format_run(result))
+    print(printable(format_run(result)))
     return _exit_status(result)
 
 
@@ -370,7 +371,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             charts=not args.no_charts,
             options=options,
         )
-    print(format_comparison(result))
+    print(printable(format_comparison(result)))
     return 0
 
 

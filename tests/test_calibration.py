@@ -192,6 +192,28 @@ def test_bad_data_folder_is_one_line(escalation: RunCli, tmp_path: Path) -> None
     assert r.returncode == 2
     assert mid.DISPUTES in r.stderr and "lacks the column" in r.stderr
     assert "Traceback" not in r.stderr
+    # Header-only tables (issue 21): refused before a fit, not "tolerance nan" and exit 0.
+    for name in (mid.DISPUTES, mid.PARTICIPANTS):
+        lines = (data_folder() / name).read_text().splitlines()
+        (tmp_path / "mid" / name).write_text(lines[0] + "\n")
+    for command in ("calibrate", "backtest"):
+        r = escalation(command, "--data", str(tmp_path / "mid"), "-o", str(tmp_path / "o"))
+        assert r.returncode == 2 and "holds no disputes" in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_a_comparison_class_without_disputes_is_refused_before_fitting(tmp_path: Path) -> None:
+    from sim.cli_calibrate import check_data
+    from sim.errors import UserError
+
+    check_data(None)  # the shipped record has every class
+    data = mid.read_mid(data_folder())
+    keep = ~mid.CLASSES[mid.FIT_CLASS].select(data)
+    (tmp_path / "mid").mkdir()
+    data.disputes[keep].to_csv(tmp_path / "mid" / mid.DISPUTES, index=False)
+    data.participants.to_csv(tmp_path / "mid" / mid.PARTICIPANTS, index=False)
+    with pytest.raises(UserError, match=f"no dispute of the comparison class.*{mid.FIT_CLASS}"):
+        check_data(str(tmp_path / "mid"))
 
 
 def test_the_regional_update_weighs_by_every_episode_and_leaves_each_out() -> None:

@@ -308,3 +308,31 @@ def test_override_wins_over_file_and_problems_point_at_it(tmp_path: Path) -> Non
         "--set fog={posture_misread: 2, belief_noise: 0.1}: fog.posture_misread: must be <= 1.0, "
         "got 2"
     ]
+
+
+# ----------------------------------------------------------------------------- issue 21
+
+
+@pytest.mark.parametrize("text", ["1e-9", "1E-9", "2.5e-1", "-3e2", "1e308"])
+def test_numbers_with_an_exponent_are_read_as_numbers(text: str) -> None:
+    """YAML 1.1 reads ``1e-9`` (no dot) as text; the loader reads a number, as YAML 1.2 does."""
+    o = parse_override(f"actors.china.temperature={text}")
+    assert isinstance(o.value, float) and o.value == float(text)
+    assert parse_override(f"title='{text}'").value == text  # quoted text stays text
+    s = load_scenario(REPO / "scenarios" / "base.yaml", ("actors.china.temperature=2.5e-1",))
+    assert s.actors["china"].temperature == 0.25
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("injects[0].day=0", "day 0 is the starting state"),
+        ("injects[0].day={dist: uniform, low: 0, high: 5}", "can draw day 0"),
+        ("start_date=9999-12-20", "leave the calendar"),
+    ],
+)
+def test_a_day_0_inject_and_a_horizon_past_the_calendar_are_refused(
+    override: str, message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(REPO / "scenarios" / "staged_provocation.yaml", (override,))

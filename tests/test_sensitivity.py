@@ -152,6 +152,22 @@ def test_outcome_specs_check_names_kinds_and_categories() -> None:
         parse_outcomes(["end_state>3"], rows)
 
 
+def test_a_misspelt_category_is_refused_with_its_scenario_values() -> None:
+    """``end_state=setled`` estimated 0.000 in every world and exited 0 (issue 21)."""
+    from sim.scenario import load_scenario
+
+    s = load_scenario(REPO / "scenarios" / "staged_provocation.yaml")
+    rows = pd.DataFrame({"end_state": pd.array(["limited_clash"], dtype="str"), "error": [""]})
+    with pytest.raises(UserError, match=r"never takes the value 'de_escalatd'; did you mean "
+                       r"'end_state=de_escalated'\?"):  # fmt: skip
+        parse_outcomes(["end_state=de_escalatd"], rows, s)
+    with pytest.raises(UserError, match="never takes the value 'setled'"):
+        parse_outcomes(["end_state=setled"], rows, s)
+    # A declared end state the rows never saw is a real question with the answer 0.
+    names = [e.name for e in s.end_states]
+    assert parse_outcomes([f"end_state={names[0]}"], rows, s)[0].value == names[0]
+
+
 # ----------------------------------------------------------------------------- known answers
 
 

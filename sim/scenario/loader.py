@@ -582,6 +582,11 @@ class _Builder:
             self._problem(path, _tag_message(node.tag), node)
             return None
         kind = _SCALAR_KINDS[node.tag.removeprefix(_YAML)]
+        if node.tag == _YAML + "str" and not node.style and _EXPONENT.match(node.value):
+            # YAML 1.1 reads 1e-9 and 1e308 (no dot in the mantissa) as text; YAML 1.2, JSON
+            # and every reader of the file read a number, so the loader does too. Quoted
+            # text ('1e-9') stays text.
+            return float(node.value)
         try:
             return SafeConstructor.yaml_constructors[node.tag](self._scalars, node)
         except (ValueError, TypeError, OverflowError) as e:
@@ -589,6 +594,10 @@ class _Builder:
             reason = str(e).split(";")[0]
             self._problem(path, f"cannot read {_describe(node.value)} as {kind}: {reason}", node)
             return None
+
+
+_EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+"""A plain number with an exponent, which YAML 1.1 resolves as a number only with a dot."""
 
 
 def _tag_message(tag: str) -> str:

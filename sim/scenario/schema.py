@@ -1025,6 +1025,17 @@ def cross_check(s: Scenario) -> list[Problem]:
                 ("context", "nuclear_signal_days"), "has no effect: no move sends a nuclear signal"
             )
         )
+    try:
+        s.start_date + dt.timedelta(days=s.horizon_days + 1)
+    except OverflowError:
+        # Every day of the horizon is told as a calendar date (replay, play, charts).
+        out.append(
+            Problem(
+                ("horizon_days",),
+                f"{s.horizon_days} days from {s.start_date} leave the calendar (the last date "
+                f"is {dt.date.max})",
+            )
+        )
     for i, inj in enumerate(s.injects):
         if isinstance(inj.probability, int | float) and inj.probability == 0:
             out.append(Problem(("injects", i, "probability"), "0: this inject can never fire"))
@@ -1109,6 +1120,29 @@ def cross_check(s: Scenario) -> list[Problem]:
                     f"last day {inj.window[1]} is beyond the horizon ({s.horizon_days} days)",
                 )
             )
+        if inj.day is not None:
+            # Day 0 is the starting state, before any move: the day loop runs days 1 ..
+            # horizon, so an inject on day 0 would silently never fire.
+            lo, hi = support(inj.day)
+            if hi <= 0.5:
+                out.append(
+                    Problem((*base, "day"), "day 0 is the starting state: injects fire from day 1")
+                )
+            elif lo <= 0.5:
+                out.append(
+                    Problem(
+                        (*base, "day"),
+                        f"can draw day 0 (values {lo:g} to {hi:g}), which is the starting state: "
+                        "injects fire from day 1",
+                    )
+                )
+            elif lo >= s.horizon_days + 0.5:
+                out.append(
+                    Problem(
+                        (*base, "day"),
+                        f"day {lo:g} is beyond the horizon ({s.horizon_days} days)",
+                    )
+                )
     for seen, (i, n) in _dupes(inj.name for inj in s.injects):
         out.append(
             Problem(("injects", i, "name"), f"inject '{n}' already defined at injects[{seen}]")
