@@ -408,10 +408,12 @@ def save_sensitivity(result: SensitivityResult, folder: Path, charts: bool = Tru
 
         for o in result.outcomes:
             fig = result.plot(outcome=o)
-            paths += save_figure(fig, folder / "charts" / f"tornado_{safe_name(o)}")
+            # Confined to the analysis folder: a charts/ planted as a link before a --resume
+            # is refused, not written through.
+            paths += save_figure(fig, folder / "charts" / f"tornado_{safe_name(o)}", folder)
             close_figure(fig)
             fig = convergence_chart(result, o)
-            paths += save_figure(fig, folder / "charts" / f"convergence_{safe_name(o)}")
+            paths += save_figure(fig, folder / "charts" / f"convergence_{safe_name(o)}", folder)
             close_figure(fig)
     return paths
 
@@ -644,7 +646,7 @@ def save_sweep(result: SweepResult, folder: Path, charts: bool = True) -> list[A
         stem = "response" if len(result.keys) == 1 else "heatmap"
         for o in result.outcomes:
             fig = result.plot(outcome=o)
-            paths += save_figure(fig, folder / "charts" / f"{stem}_{safe_name(o)}")
+            paths += save_figure(fig, folder / "charts" / f"{stem}_{safe_name(o)}", folder)
             close_figure(fig)
     return paths
 

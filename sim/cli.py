@@ -52,8 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except UserError as e:
-        from sim.runner.folder import printable
-
         # A message may quote a folder's or a scenario's text (a title, a name): shown with
         # its control characters escaped, so it cannot drive the terminal.
         text = printable(str(e))
@@ -65,6 +63,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped for the terminal (ANSI escapes in a title).
+
+    See :func:`sim.runner.folder.printable`; imported when first needed, so that the command
+    line starts without loading the runner.
+    """
+    from sim.runner.folder import printable as escape
+
+    return escape(text)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

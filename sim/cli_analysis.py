@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sim.cli import printable
 from sim.errors import UserError
-from sim.runner.folder import printable
 
 DISCLAIMER = "These results are explorations of the scenario's stated assumptions, not forecasts."
 

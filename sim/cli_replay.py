@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from sim.cli import printable
 from sim.errors import UserError
-from sim.runner.folder import printable
 
 DEFAULT_SEED = 20240708
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from sim.cli import printable
 from sim.errors import UserError
-from sim.runner.folder import printable
 
 DISCLAIMER = "These results are explorations of the scenario's stated assumptions, not forecasts."
 

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from sim.cli import printable
 from sim.scenario.loader import (
     load_scenario,
     load_tree,
@@ -83,9 +84,9 @@ def validate_command(args: argparse.Namespace) -> int:
             scenario = load_scenario(path, args.overrides)
         except ScenarioError as e:
             failed += 1
-            print(str(e), file=sys.stderr)
+            print(printable(str(e)), file=sys.stderr)
         else:
-            print(f"ok: {path} ({scenario.title})")
+            print(printable(f"ok: {path} ({scenario.title})"))
     if failed and len(args.files) > 1:
         print(f"{failed} of {len(args.files)} files invalid", file=sys.stderr)
     return 2 if failed else 0

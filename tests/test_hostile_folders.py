@@ -317,3 +317,11 @@ def test_a_game_log_with_a_seed_past_64_bits_is_refused(tmp_path: Path) -> None:
 def test_compare_into_a_file_is_one_line(made: dict[str, Path]) -> None:
     line = one_line_error(cli("compare", made["run"], made["run"], "-o", "/dev/null"))
     assert "/dev/null: exists and is not a folder" in line
+
+
+def test_escape_codes_in_a_title_reach_the_terminal_escaped(tmp_path: Path) -> None:
+    scenario = tmp_path / "ansi.yaml"
+    scenario.write_text(f'extends: {SCENARIO}\ntitle: "\\e[31mRED\\e[0m title"\n')
+    p = cli("validate", scenario)
+    assert p.returncode == 0, p.stderr
+    assert "\x1b" not in p.stdout + p.stderr and "\\x1b[31mRED" in p.stdout
