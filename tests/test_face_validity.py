@@ -19,7 +19,8 @@ from sim.scenario import load_scenario
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 N = 4000
 SEED = 20240708
-NO_ACCIDENTS = ("incidents.accident_rate=0",)
+# No unchosen fire: no accidents and no staging answered by the target's forces.
+NO_ACCIDENTS = ("incidents.accident_rate=0", "incidents.staging_exchange=0")
 
 
 @pytest.fixture(scope="module")
