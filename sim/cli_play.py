@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +30,14 @@ HELP = """Commands (at any point):
                        every actor played by the model, or your seats by a persona
                        (hawk, dove, tit_for_tat)
   world                show the world as your seat sees it
+  picture              the situation picture for the room (every actor's rung, the measures
+                       in force, the alignment track, the day), saved as PNG beside the log
   undo                 take back the last day
   save [FILE]          save the game log (JSON)
   help                 this list
-  quit                 stop (the log is saved first)"""
+  quit                 stop (the log is saved first)
+On every way out (the end, quit, Ctrl-C, an error) the game log, the after-action summary
+(.md and .png) and the last situation picture are saved beside each other."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--log", metavar="FILE", help="where to save the game log")
     p.add_argument("--replay", metavar="LOG", help="replay a saved game log and check it")
+    p.add_argument(
+        "--seminar",
+        action="store_true",
+        help="seminar mode: show the situation picture (every actor's rung, the measures in "
+        "force, the alignment track) at the start of each day and save it as PNG beside the "
+        "log; with --replay, write the log's after-action summary beside it",
+    )
     add_set_option(p)
     p.set_defaults(func=_run)
 
@@ -70,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.replay:
         if args.scenario or args.seats:
             raise UserError("--replay LOG takes no scenario or --as: the log holds both")
-        return _replay(console, Path(args.replay))
+        return _replay(console, Path(args.replay), args.seminar)
     if not args.scenario:
         raise UserError("play needs a scenario file (or --replay LOG)")
     if not args.seats:
@@ -88,7 +103,12 @@ def _run(args: argparse.Namespace) -> int:
         args.overrides or (),
     )
     log_path = Path(args.log) if args.log else _default_log(game)
-    return _loop(console, game, log_path)
+    return _loop(console, game, log_path, args.seminar)
+
+
+def beside(log_path: Path, what: str) -> Path:
+    """A file saved beside the game log: ``game.json`` -> ``game-<what>``."""
+    return log_path.with_name(f"{log_path.stem}-{what}")
 
 
 def _default_log(game: Any) -> Path:
@@ -102,16 +122,36 @@ def _default_log(game: Any) -> Path:
     )
 
 
-def _loop(console: Any, game: Any, log_path: Path) -> int:
+def _loop(console: Any, game: Any, log_path: Path, seminar: bool = False) -> int:
+    """Play the game; the log and the after-action summary are saved on every way out."""
     s = game.scenario
     seats = ", ".join(game.label(x) for x in game.seats)
     console.print(f"[bold]{s.title}[/bold] ({s.name}), seed {game.seed}: you play {seats}.")
     console.print("Results are explorations of the scenario's stated assumptions, not forecasts.")
     console.print("Type 'help' for the commands.")
+    try:
+        code = _days(console, game, log_path, seminar)
+    except KeyboardInterrupt:
+        console.print()
+        console.print("interrupted: saving the game")
+        _finish(console, game, log_path)
+        raise
+    except BaseException:
+        console.print("an error stopped the game: saving it first")
+        _finish(console, game, log_path)
+        raise
+    _finish(console, game, log_path)
+    return code
+
+
+def _days(console: Any, game: Any, log_path: Path, seminar: bool) -> int:
+    """The days of the game until it is over (0), a seat quits (0) or input ends (1)."""
     while not game.over:
         day_moves: dict[str, str] = {}
         day_switches: dict[str, dict[str, list[str]]] = {}
         restart = False
+        if seminar:
+            _picture(console, game, log_path, quiet=True)
         for seat in game.seats:
             _show_day(console, game, seat)
             pending = day_switches.setdefault(seat, {"start": [], "end": []})
@@ -120,15 +160,9 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
                     line = console.input(f"[bold]{seat}>[/bold] ").strip()
                 except EOFError:
                     console.print("input ended")
-                    _save(console, game, log_path)
                     return 1
-                except KeyboardInterrupt:
-                    console.print()
-                    _save(console, game, log_path)
-                    raise
                 result = _command(console, game, seat, line, log_path, pending)
                 if result == "quit":
-                    _save(console, game, log_path)
                     return 0
                 if result == "undo":
                     restart = True
@@ -150,8 +184,128 @@ def _loop(console: Any, game: Any, log_path: Path) -> int:
             console.print(f"  ! {e}")
     console.print(f"[bold]The game is over on day {game.day}.[/bold] Outcomes of this world:")
     _show_outcomes(console, game)
-    _save(console, game, log_path)
+    if seminar:
+        _picture(console, game, log_path, quiet=True)
     return 0
+
+
+def _finish(console: Any, game: Any, log_path: Path) -> None:
+    """Save the log, then the after-action summary and the situation picture beside it.
+
+    Ctrl-C and SIGTERM wait until this is done (a second Ctrl-C while saving loses nothing);
+    the log comes first, and a summary that cannot be drawn never costs the log.
+    """
+    with _signals_held() as held:
+        _save(console, game, log_path)
+        _save_after_action(console, game, log_path)
+    if held:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """Hold SIGINT and SIGTERM while the block runs; yields the signals that arrived."""
+    got: list[int] = []
+
+    def hold(signum: int, frame: object) -> None:
+        got.append(signum)
+
+    try:
+        old = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: signals are not ours to hold
+        yield got
+        return
+    try:
+        yield got
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _save_figure(fig: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=120)
+    os.replace(tmp, path)
+
+
+def _save_after_action(console: Any, game: Any, log_path: Path) -> None:
+    """The after-action summary (Markdown and PNG) and the last picture, beside the log."""
+    from sim.play.seminar import after_action, after_action_text, situation
+
+    text_path, png_path = beside(log_path, "after-action.md"), beside(log_path, "after-action.png")
+    try:
+        aa = after_action(game)
+        _write_text(text_path, after_action_text(aa))
+        from sim.charts.seminar import after_action_chart, situation_chart
+
+        _save_figure(after_action_chart(aa), png_path)
+        _save_figure(situation_chart(situation(game)), beside(log_path, "picture.png"))
+    except Exception as e:  # the log is saved already: say what is missing, never lose it
+        console.print(f"could not write the after-action summary: {type(e).__name__}: {e}")
+        return
+    console.print(f"after-action summary saved to {text_path} and {png_path.name}")
+
+
+def _picture(console: Any, game: Any, log_path: Path, quiet: bool = False) -> None:
+    """Show the situation picture in the terminal and save it as PNG beside the log."""
+    from sim.charts.seminar import situation_chart
+    from sim.play.seminar import situation
+
+    sit = situation(game)
+    _show_picture(console, sit)
+    path = beside(log_path, "picture.png")
+    try:
+        _save_figure(situation_chart(sit), path)
+    except OSError as e:
+        console.print(f"could not save the situation picture to {path}: {e.strerror or e}")
+        return
+    if not quiet:
+        console.print(f"situation picture saved to {path}")
+
+
+def _show_picture(console: Any, sit: Any) -> None:
+    """The situation picture on one terminal screen: the ladder as rows, actors as columns."""
+    from rich.table import Table
+
+    state = "game over" if sit.over else f"{sit.horizon - sit.day} days to the horizon"
+    console.rule(f"[bold]Situation: day {sit.day} of {sit.horizon} ({sit.date}), {state}[/bold]")
+    table = Table(show_lines=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("rung", justify="right", style="bold")
+    for st in sit.standings:
+        table.add_column(st.label + (" *" if st.seat else ""), justify="center")
+    for r in range(len(sit.rungs) - 1, -1, -1):
+        cells = []
+        for st in sit.standings:
+            if st.rung != r:
+                cells.append("[dim]·[/dim]")
+                continue
+            arrow = f" {'▲' if st.change > 0 else '▼'}{abs(st.change)}" if st.change else ""
+            cells.append(f"[reverse bold] {st.label} [/reverse bold]{arrow}")
+        table.add_row(sit.rungs[r], *cells)
+    console.print(table)
+    console.print("  (* played by people; ▲/▼: rungs moved since yesterday)", markup=False)
+    if sit.track:
+        marks = [
+            f"[reverse bold]► {x}[/reverse bold]" if i == sit.track_level else x
+            for i, x in enumerate(sit.track)
+        ]
+        console.print(f"[bold]{sit.track_actor}'s alignment:[/bold] {' > '.join(marks)}")
+    held = [f"{s.label}: {m}" for s in sit.standings for m in s.measures]
+    console.print(f"[bold]Measures in force:[/bold] {'; '.join(held) if held else 'none'}")
+    done = [label for label, happened in sit.record if happened]
+    so_far = ", ".join(done) if done else "no incident"
+    console.print(f"[bold]So far:[/bold] {so_far}" + (f". {sit.exercise}" if sit.exercise else ""))
+    for e in sit.events:
+        console.print(f"  ! {e}")
+    console.rule()
 
 
 def _switch_text(switches: dict[str, list[str]] | None) -> str:
@@ -204,10 +358,13 @@ def _command(
         console.print(f"the model chooses: {game.move_label(seat, move)} ({move})")
         return move
     if head in ("whatif", "what-if", "w"):
-        _whatif(console, game, words[1:])
+        _whatif(console, game, words[1:], log_path)
         return None
     if head == "world":
         _show_world(console, game, seat)
+        return None
+    if head in ("picture", "pic"):
+        _picture(console, game, log_path)
         return None
     if head == "undo":
         try:
@@ -350,7 +507,13 @@ def _show_world(console: Any, game: Any, seat: str) -> None:
     console.print(f"What {game.label(seat)} sees (fog included): {seen or 'calm'}")
 
 
-def _whatif(console: Any, game: Any, words: list[str]) -> None:
+def _whatif(console: Any, game: Any, words: list[str], log_path: Path | None = None) -> None:
+    """``whatif [N] [PERSONA]``: a Monte Carlo from here, printed as a table.
+
+    A what-if that fails (a crashed worker, a full disk, a bug) does not end the game: the
+    message is printed, the log saved and the seat is asked again. Ctrl-C during it stops the
+    game like Ctrl-C at the prompt (everything saved first, by the game loop).
+    """
     from rich.table import Table
 
     n = DEFAULT_WHATIF
@@ -368,6 +531,11 @@ def _whatif(console: Any, game: Any, words: list[str]) -> None:
         summary = game.whatif(n, seat_policies)
     except UserError as e:
         console.print(str(e))
+        return
+    except Exception as e:
+        console.print(f"the what-if failed ({type(e).__name__}: {e}); the game goes on")
+        if log_path is not None:
+            _save(console, game, log_path)
         return
     who = f"your seats played by '{policy}'" if policy else "every actor played by the model"
     table = Table(
@@ -407,7 +575,7 @@ def _save(console: Any, game: Any, path: Path) -> None:
     console.print(f"game log saved to {path}")
 
 
-def _replay(console: Any, path: Path) -> int:
+def _replay(console: Any, path: Path, seminar: bool = False) -> int:
     from sim.cli_replay import checked_game_log
     from sim.play.game import check_replay, load_game
     from sim.runner.folder import read_json_file
@@ -428,4 +596,6 @@ def _replay(console: Any, path: Path) -> int:
             f"{path}: the replay does not end where the game did ({'; '.join(diffs)[:300]})"
         )
     console.print("final state identical to the log")
+    if seminar:
+        _save_after_action(console, game, path)
     return 0

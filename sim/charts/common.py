@@ -43,7 +43,8 @@ class RunInfo:
 
     def stamp(self) -> str:
         """``scenario <name> · <replicates> replicates · seed <seed>[ · <label>]``."""
-        text = f"scenario {self.scenario} · {self.replicates} replicates · seed {self.seed}"
+        worlds = f"{self.replicates} replicate{'' if self.replicates == 1 else 's'}"
+        text = f"scenario {self.scenario} · {worlds} · seed {self.seed}"
         return f"{text} · {self.label}" if self.label else text
 
 

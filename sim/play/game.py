@@ -67,6 +67,38 @@ PUBLIC_FEATURES = (
 )
 """Features a seat is shown (its actor's view of yesterday, fog included)."""
 
+_WHATIF_ROW_KEYS = ("outcome", "estimate", "ci_low", "ci_high", "n", "kind")
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """One 'what happens from here?' asked during a game, kept for the after-action summary.
+
+    Attributes:
+        day: The last day played when it was asked (the worlds branched from its end).
+        replicates: How many worlds.
+        personas: Seat -> persona that played it in the branches (empty: the model).
+        line: :func:`line_digest` of the game's choices up to ``day``: a what-if asked from a
+            day later taken back (``undo``) has another line than the game as played.
+        rows: The run's summary rows (outcome, estimate, ci_low, ci_high, n, kind).
+    """
+
+    day: int
+    replicates: int
+    personas: dict[str, str]
+    line: str
+    rows: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """As the game log keeps it."""
+        return {
+            "day": self.day,
+            "replicates": self.replicates,
+            "personas": dict(self.personas),
+            "line": self.line,
+            "rows": [dict(r) for r in self.rows],
+        }
+
 
 @dataclass
 class Game:
@@ -96,6 +128,7 @@ class Game:
     moves: list[dict[str, str]] = field(default_factory=list)
     switches: list[dict[str, dict[str, list[str]]]] = field(default_factory=list)
     seat_measures: bool = True
+    whatifs: list[WhatIf] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.seats:
@@ -402,6 +435,25 @@ class Game:
             model=model,
             **execution,
         )
+        self.whatifs.append(
+            WhatIf(
+                day=self.day,
+                replicates=replicates,
+                personas=policies,
+                line=line_digest(self, self.day),
+                rows=[
+                    {
+                        "outcome": str(r["outcome"]),
+                        "estimate": _plain(r["estimate"]),
+                        "ci_low": _plain(r["ci_low"]),
+                        "ci_high": _plain(r["ci_high"]),
+                        "n": int(r["n"]),
+                        "kind": str(r["kind"]),
+                    }
+                    for r in result.summary.to_dict("records")
+                ],
+            )
+        )
         return result.summary
 
     def branch(self, replicates: int) -> EscalationModel:
@@ -491,6 +543,7 @@ class Game:
                 for i, m in enumerate(self.moves)
             ],
             "final": self.final_state(),
+            "whatifs": [w.to_json() for w in self.whatifs],
             "versions": versions(),
             "code_version": code_version(),
             "scenario": tree,
@@ -510,6 +563,15 @@ class Game:
         p.parent.mkdir(parents=True, exist_ok=True)
         write_json(p, self.log())
         return p
+
+
+def line_digest(game: Game, day: int) -> str:
+    """A digest of the game's choices (moves and measure switches) of days 1..``day``."""
+    line = {
+        "moves": game.moves[:day],
+        "switches": game.switches[:day] if game.seat_measures else [],
+    }
+    return hashlib.sha256(json.dumps(line, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def new_game(
@@ -620,7 +682,62 @@ def load_game(path: str | Path) -> Game:
             game.play(moves, switches)
         except UserError as e:
             raise UserError(f"{p}: days[{i}]: {e}") from None
+    game.whatifs = _read_whatifs(p, data.get("whatifs", []))
     return game
+
+
+def _read_whatifs(p: Path, given: Any) -> list[WhatIf]:
+    """The what-ifs a log records (optional; logs before seminar mode have none)."""
+    if not isinstance(given, list):
+        raise UserError(f"{p}: whatifs: expected a list, got {given!r:.60}")
+    out = []
+    for i, w in enumerate(given):
+        at = f"{p}: whatifs[{i}]"
+        if not isinstance(w, dict):
+            raise UserError(f"{at}: expected a mapping, got {w!r:.60}")
+        day, n, line = w.get("day"), w.get("replicates"), w.get("line")
+        personas, rows = w.get("personas", {}), w.get("rows")
+        ok = (
+            isinstance(day, int)
+            and not isinstance(day, bool)
+            and isinstance(n, int)
+            and not isinstance(n, bool)
+            and day >= 0
+            and n >= 1
+            and isinstance(line, str)
+            and isinstance(personas, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in personas.items())
+            and isinstance(rows, list)
+        )
+        if not ok:
+            raise UserError(
+                f"{at}: expected day, replicates, line, personas and rows, got {w!r:.60}"
+            )
+        assert isinstance(rows, list)
+        for j, r in enumerate(rows):
+            good = (
+                isinstance(r, dict)
+                and set(_WHATIF_ROW_KEYS) <= set(r)
+                and isinstance(r["outcome"], str)
+                and isinstance(r["kind"], str)
+                and isinstance(r["n"], int)
+                and all(
+                    r[k] is None or (isinstance(r[k], int | float) and not isinstance(r[k], bool))
+                    for k in ("estimate", "ci_low", "ci_high")
+                )
+            )
+            if not good:
+                raise UserError(f"{at}.rows[{j}]: expected {', '.join(_WHATIF_ROW_KEYS)}")
+        out.append(
+            WhatIf(
+                int(str(day)),
+                int(str(n)),
+                dict(personas),
+                str(line),
+                [{k: r[k] for k in _WHATIF_ROW_KEYS} for r in rows],
+            )
+        )
+    return out
 
 
 def check_replay(game: Game, log: Mapping[str, Any]) -> list[str]:
