@@ -246,10 +246,11 @@ class _Day:
             for b in advs:
                 out = np.maximum(out, self.deterrence(a, b))
             return out
-        if name == "incursion":
-            return _any([self.incursion(a, b) for b in range(t.n_actors) if b != a])
-        if name == "incursion_casualties":
-            return _any([self.incursion_deaths(a, b) for b in range(t.n_actors) if b != a])
+        if name in ("incursion", "incursion_casualties"):
+            if not t.scenario.incursions:
+                return 0.0  # base.yaml weighs them in every scenario; most have no source
+            row = self.incursion if name == "incursion" else self.incursion_deaths
+            return _any([row(a, b) for b in range(t.n_actors) if b != a])
         assert name == "committed_elsewhere", name
         return at.committed
 
@@ -287,10 +288,10 @@ class _Day:
             return self.facing(a, b)
         if name == "deterrence":
             return self.deterrence(a, b)
-        if name == "incursion":
-            return self.incursion(a, b)
-        if name == "incursion_casualties":
-            return self.incursion_deaths(a, b)
+        if name in ("incursion", "incursion_casualties"):
+            if not self.t.scenario.incursions:
+                return 0.0
+            return (self.incursion if name == "incursion" else self.incursion_deaths)(a, b)
         assert name == "hybrid_pressure", name
         return self.st.hybrid[:, b, a].copy()  # a copy: the state's array is updated in place
 

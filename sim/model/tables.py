@@ -286,20 +286,18 @@ def build_tables(scenario: Scenario, params: dict[str, np.ndarray], n: int) -> T
         members = [A[m] for m in ally.members]
         # A guarantee deters whoever would attack a member; its credibility is its solidarity.
         if ally.kind == "collective_defence" and ally.guarantor is not None:
-            for mi in members:
-                if mi != A[ally.guarantor]:
-                    defenders[mi].append(sol)
-        elif ally.kind == "union" and len(members) > 1:
-            for mi in members:
-                defenders[mi].append(sol)
-        if ally.kind == "collective_defence" and ally.guarantor is not None:
             g = A[ally.guarantor]
             partners[g] += [(m, sol) for m in members if m != g]
+            for mi in members:
+                if mi != g:
+                    defenders[mi].append(sol)
             thr = rung_of[ally.article5_threshold_rung] if ally.article5_threshold_rung else 0
             guarantees.append((g, members, thr))
         elif ally.kind == "union":
             for mi in members:
                 partners[mi] += [(o, sol) for o in members if o != mi]
+                if len(members) > 1:
+                    defenders[mi].append(sol)
 
     # The shared ladder dynamics (dynamics.restraint, retaliation, threat_response,
     # temperature_scale) act on every actor alike; at their defaults they change nothing.
